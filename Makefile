@@ -1,0 +1,57 @@
+# Pageshop: `make run` for the demo, `make test` for the whole suite.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 5000
+export FLASK_APP := wsgi:app
+
+.PHONY: run test install browser seed worker bench clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $@
+
+install: $(BIN)/.installed
+
+## run: install, migrate, load the demo data, serve on http://127.0.0.1:$(PORT) with the delivery worker
+run: install
+	$(BIN)/flask db upgrade
+	$(BIN)/flask seed
+	@echo ""
+	@echo "  Pageshop demo:  http://127.0.0.1:$(PORT)/        admin: http://127.0.0.1:$(PORT)/admin"
+	@echo "  Admin:          merchant@example.com / pageshop-demo"
+	@echo "  Facebook:       alex@example.com / pageshop-demo,  sam@example.com / pageshop-demo"
+	@echo ""
+	@trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(BIN)/flask worker & worker=$$!; \
+	  $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+
+## browser: Chromium for the end-to-end tests (Debian's package where apt works, else Playwright's)
+browser: install
+	@if command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || [ -n "$$CHROMIUM_PATH" ]; then \
+	  echo "Chromium found."; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; \
+	else \
+	  $(BIN)/python -m playwright install chromium; \
+	fi
+
+## test: every test, end-to-end included (PostgreSQL too when TEST_DATABASE_URL is set)
+test: browser
+	$(BIN)/pytest --tracing retain-on-failure --output test-results $(PYTEST_ARGS)
+
+seed: install
+	$(BIN)/flask db upgrade
+	$(BIN)/flask seed
+
+worker: install
+	$(BIN)/flask worker
+
+## bench: the benchmarks in bench/ (they print figures; they are not tests)
+bench: install
+	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) instance test-results .pytest_cache

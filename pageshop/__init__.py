@@ -1,0 +1,90 @@
+"""Pageshop: a store's Facebook shop and Messenger sales channel."""
+import os
+
+from flask import Flask, render_template
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+
+from .config import Config
+from .extensions import babel, csrf, db, migrate
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    app = Flask(
+        __name__,
+        instance_path=os.path.join(root, "instance"),
+        template_folder=os.path.join(root, "templates"),
+        static_folder=os.path.join(root, "static"),
+    )
+    app.config.from_object(Config)
+    app.config.setdefault("UPLOAD_FOLDER", os.path.join(app.instance_path, "uploads"))
+    if test_config:
+        app.config.update(test_config)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        os.makedirs(app.instance_path, exist_ok=True)
+        app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(
+            app.instance_path, "pageshop.sqlite"
+        )
+    _tune_engine(app)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(root, "migrations"))
+    csrf.init_app(app)
+    babel.init_app(app)
+
+    from . import models  # noqa: F401  (registers the tables)
+    from .templating import register_templating
+
+    register_templating(app)
+
+    from admin import bp as admin_bp
+    from storefront import bp as storefront_bp
+
+    app.register_blueprint(storefront_bp)
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+
+    from .cli import register_cli
+
+    register_cli(app)
+
+    @app.get("/healthz")
+    def healthz():
+        return "ok", 200, {"Content-Type": "text/plain"}
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        message = _("Your session expired or the form was sent twice from an old page. "
+                    "Please go back, reload the page and try again.")
+        return render_template("error.html", title=_("Form expired"), message=message), 400
+
+    @app.errorhandler(404)
+    def not_found(error):
+        return render_template("error.html", title=_("Page not found"),
+                               message=_("This page doesn't exist or was removed.")), 404
+
+    @app.errorhandler(413)
+    def too_large(error):
+        return render_template("error.html", title=_("Upload too large"),
+                               message=_("The file you sent is too large.")), 413
+
+    return app
+
+
+def _tune_engine(app: Flask) -> None:
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}))
+    if uri.startswith("sqlite"):
+        # Web server and worker share the file: wait for locks instead of failing at once.
+        options.setdefault("connect_args", {"timeout": 30})
+        from sqlalchemy import event
+        from sqlalchemy.engine import Engine
+
+        @event.listens_for(Engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record):  # pragma: no cover - trivial
+            if type(dbapi_connection).__module__.startswith("sqlite3"):
+                cursor = dbapi_connection.cursor()
+                cursor.execute("PRAGMA foreign_keys=ON")
+                cursor.execute("PRAGMA journal_mode=WAL")
+                cursor.close()
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options

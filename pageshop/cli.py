@@ -1,0 +1,47 @@
+"""Command-line tools: flask seed, flask create-admin, flask worker, flask facebook-approve."""
+import getpass
+import signal
+import threading
+
+import click
+from flask import Flask, current_app
+
+from .errors import DomainError
+
+
+def register_cli(app: Flask) -> None:
+    @app.cli.command("create-admin")
+    @click.option("--email", prompt=True)
+    @click.option("--name", default="")
+    def create_admin_command(email: str, name: str) -> None:
+        """Create an admin user; asks for the password twice."""
+        from .accounts import create_admin
+
+        password = getpass.getpass("Password: ")
+        if password != getpass.getpass("Repeat password: "):
+            raise click.ClickException("The passwords don't match.")
+        try:
+            user = create_admin(email, password, name)
+        except DomainError as exc:
+            raise click.ClickException(exc.message)
+        click.echo(f"Admin {user.email} created.")
+
+    @app.cli.command("worker")
+    @click.option("--once", is_flag=True, help="Send what is due now, then exit.")
+    def worker_command(once: bool) -> None:
+        """Deliver Messenger notifications and e-mails until stopped."""
+        from .worker import run_once, run_worker
+
+        app_obj = current_app._get_current_object()
+        if once:
+            click.echo(f"{run_once(app_obj)} delivered.")
+            return
+        stop = threading.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop.set())
+        click.echo("Worker running; Ctrl+C to stop.")
+        run_worker(app_obj, stop)
+
+    from . import seed
+
+    seed.register(app)

@@ -1,0 +1,45 @@
+"""Configuration read from the environment; nothing secret is written here."""
+import os
+import secrets
+
+
+def _bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+class Config:
+    SECRET_KEY = os.environ.get("SECRET_KEY") or secrets.token_hex(32)
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")  # default set in create_app (instance/)
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    WTF_CSRF_TIME_LIMIT = None
+    MAX_CONTENT_LENGTH = 8 * 1024 * 1024
+    MAX_IMAGE_BYTES = 5 * 1024 * 1024
+
+    MAIL_SERVER = os.environ.get("MAIL_SERVER")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
+    MAIL_USE_TLS = _bool("MAIL_USE_TLS")
+    MAIL_TIMEOUT = float(os.environ.get("MAIL_TIMEOUT", "10"))
+    FACEBOOK_MAIL_SENDER = os.environ.get("FACEBOOK_MAIL_SENDER", "notification@facebookmail.example")
+
+    MESSENGER_TRANSPORT = os.environ.get("MESSENGER_TRANSPORT", "local")
+    GRAPH_URL = os.environ.get("GRAPH_URL", "https://graph.facebook.com/v23.0")
+    GRAPH_TIMEOUT = float(os.environ.get("GRAPH_TIMEOUT", "10"))
+    MESSENGER_PAGE_ID = os.environ.get("MESSENGER_PAGE_ID")
+    MESSENGER_PAGE_ACCESS_TOKEN = os.environ.get("MESSENGER_PAGE_ACCESS_TOKEN")
+    MESSENGER_APP_ID = os.environ.get("MESSENGER_APP_ID")
+    MESSENGER_APP_SECRET = os.environ.get("MESSENGER_APP_SECRET")
+    MESSENGER_VERIFY_TOKEN = os.environ.get("MESSENGER_VERIFY_TOKEN")
+
+    # Outbox delivery: poll interval of `flask worker` and the retry schedule.
+    WORKER_POLL_SECONDS = float(os.environ.get("WORKER_POLL_SECONDS", "0.25"))
+    OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "6"))
+    OUTBOX_BACKOFF_BASE_SECONDS = float(os.environ.get("OUTBOX_BACKOFF_BASE_SECONDS", "2"))
+    OUTBOX_BACKOFF_CAP_SECONDS = float(os.environ.get("OUTBOX_BACKOFF_CAP_SECONDS", "300"))
+
+    BABEL_DEFAULT_LOCALE = "en"
+    LANGUAGES = ["en"]

@@ -1,0 +1,547 @@
+"""The shop's data. Money is in cents, times are naive UTC (see pageshop.clock)."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from . import clock
+from .extensions import db
+
+
+class PasswordMixin:
+    password_hash: Mapped[str]
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+
+# --- people -----------------------------------------------------------------
+
+
+class AdminUser(PasswordMixin, db.Model):
+    __tablename__ = "admin_users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120), default="")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+
+
+class FacebookAccount(PasswordMixin, db.Model):
+    """A shopper's Facebook account; the app plays Facebook."""
+
+    __tablename__ = "facebook_accounts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    avatar_color: Mapped[str] = mapped_column(String(7), default="#1877f2")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+
+    @property
+    def first_name(self) -> str:
+        return self.name.split(" ")[0] if self.name else ""
+
+    @property
+    def initials(self) -> str:
+        return "".join(part[0] for part in self.name.split()[:2]).upper()
+
+
+# --- the store and its Pages -----------------------------------------------------
+
+
+class FacebookPage(db.Model):
+    __tablename__ = "facebook_pages"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    about: Mapped[str] = mapped_column(Text, default="")
+    avatar_color: Mapped[str] = mapped_column(String(7), default="#1877f2")
+    cover_color: Mapped[str] = mapped_column(String(7), default="#dfe3ee")
+    # The Page's id on the real Messenger Platform, when connected (graph transport).
+    platform_page_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class Store(db.Model):
+    """The one store this installation runs, with its channel settings (A5, A6)."""
+
+    __tablename__ = "stores"
+    __table_args__ = (
+        CheckConstraint("review_state IN ('not_submitted','submitted','approved')", name="review_state"),
+        CheckConstraint("checkout_choice IN ('facebook','store')", name="checkout_choice"),
+        CheckConstraint("buy_now_destination IN ('shop','online_store')", name="buy_now_destination"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    country: Mapped[str] = mapped_column(String(2), default="US")
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    email: Mapped[str] = mapped_column(String(254))  # sender of the store's own e-mails
+    support_email: Mapped[str] = mapped_column(String(254))
+    # Facebook channel (A5)
+    facebook_page_id: Mapped[int | None] = mapped_column(ForeignKey("facebook_pages.id"))
+    review_state: Mapped[str] = mapped_column(String(20), default="not_submitted")
+    checkout_choice: Mapped[str] = mapped_column(String(10), default="store")
+    buy_now_destination: Mapped[str] = mapped_column(String(20), default="shop")
+    ship_by_business_days: Mapped[int] = mapped_column(Integer, default=3)
+    # Messenger channel (A6): the Page it is added to; None while removed.
+    messenger_page_id: Mapped[int | None] = mapped_column(ForeignKey("facebook_pages.id"))
+    # Set when the Platform said the Page token expired (code 190); messages are held.
+    messenger_needs_reconnect: Mapped[bool] = mapped_column(Boolean, default=False)
+    next_order_number: Mapped[int] = mapped_column(Integer, default=1001)
+
+    facebook_page: Mapped[FacebookPage | None] = relationship(foreign_keys=[facebook_page_id])
+    messenger_page: Mapped[FacebookPage | None] = relationship(foreign_keys=[messenger_page_id])
+
+    @property
+    def messenger_active(self) -> bool:
+        return self.messenger_page_id is not None
+
+
+class ShippingRate(db.Model):
+    __tablename__ = "shipping_rates"
+    __table_args__ = (CheckConstraint("price_cents >= 0", name="price_not_negative"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80))
+    price_cents: Mapped[int] = mapped_column(Integer)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# --- catalog (A2) ------------------------------------------------------------------
+
+product_collections = Table(
+    "product_collections",
+    db.metadata,
+    Column("product_id", ForeignKey("products.id", ondelete="CASCADE"), primary_key=True),
+    Column("collection_id", ForeignKey("collections.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Collection(db.Model):
+    __tablename__ = "collections"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    handle: Mapped[str] = mapped_column(String(120), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    products: Mapped[list[Product]] = relationship(
+        secondary=product_collections, back_populates="collections"
+    )
+
+
+class Product(db.Model):
+    __tablename__ = "products"
+    __table_args__ = (
+        Index("ix_products_facebook_title", "published_facebook", "title"),
+        Index("ix_products_online_title", "published_online_store", "title"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    handle: Mapped[str] = mapped_column(String(120), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    image_filename: Mapped[str | None] = mapped_column(String(255))
+    published_online_store: Mapped[bool] = mapped_column(Boolean, default=True)
+    published_facebook: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+
+    variants: Mapped[list[Variant]] = relationship(
+        back_populates="product", order_by="Variant.position", cascade="all, delete-orphan"
+    )
+    collections: Mapped[list[Collection]] = relationship(
+        secondary=product_collections, back_populates="products"
+    )
+
+    @property
+    def sold_out(self) -> bool:
+        return all(v.stock <= 0 for v in self.variants)
+
+    @property
+    def min_price_cents(self) -> int:
+        return min((v.price_cents for v in self.variants), default=0)
+
+
+class Variant(db.Model):
+    __tablename__ = "variants"
+    __table_args__ = (
+        CheckConstraint("stock >= 0", name="stock_not_negative"),
+        CheckConstraint("price_cents >= 0", name="price_not_negative"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200), default="Default")
+    sku: Mapped[str] = mapped_column(String(64), default="")
+    price_cents: Mapped[int] = mapped_column(Integer)
+    stock: Mapped[int] = mapped_column(Integer, default=0)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    product: Mapped[Product] = relationship(back_populates="variants")
+
+
+class DiscountCode(db.Model):
+    __tablename__ = "discount_codes"
+    __table_args__ = (
+        CheckConstraint("kind IN ('percentage','fixed')", name="kind"),
+        CheckConstraint("value > 0", name="value_positive"),
+        CheckConstraint("kind != 'percentage' OR value <= 100", name="percentage_max"),
+        CheckConstraint("usage_limit IS NULL OR times_used <= usage_limit", name="usage_limit"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)  # stored upper-case
+    kind: Mapped[str] = mapped_column(String(12))
+    value: Mapped[int] = mapped_column(Integer)  # percent, or cents for fixed
+    starts_at: Mapped[datetime | None] = mapped_column(DateTime)
+    ends_at: Mapped[datetime | None] = mapped_column(DateTime)
+    usage_limit: Mapped[int | None] = mapped_column(Integer)
+    times_used: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Cart(db.Model):
+    __tablename__ = "carts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    items: Mapped[list[CartItem]] = relationship(
+        back_populates="cart", cascade="all, delete-orphan", order_by="CartItem.id"
+    )
+
+
+class CartItem(db.Model):
+    __tablename__ = "cart_items"
+    __table_args__ = (
+        UniqueConstraint("cart_id", "variant_id"),
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cart_id: Mapped[int] = mapped_column(ForeignKey("carts.id", ondelete="CASCADE"), index=True)
+    variant_id: Mapped[int] = mapped_column(ForeignKey("variants.id", ondelete="CASCADE"))
+    quantity: Mapped[int] = mapped_column(Integer)
+    cart: Mapped[Cart] = relationship(back_populates="items")
+    variant: Mapped[Variant] = relationship()
+
+
+# --- orders (S5, S7, A3) ------------------------------------------------------------
+
+SALES_CHANNELS = ("facebook_checkout", "online_store", "messenger")
+FULFILLMENT_STATES = ("unfulfilled", "fulfilled", "out_for_delivery", "delivered")
+
+
+class Order(db.Model):
+    __tablename__ = "orders"
+    __table_args__ = (
+        CheckConstraint(
+            "sales_channel IN ('facebook_checkout','online_store','messenger')", name="sales_channel"
+        ),
+        CheckConstraint("checkout IN ('facebook','store')", name="checkout"),
+        CheckConstraint(
+            "fulfillment_status IN ('unfulfilled','fulfilled','out_for_delivery','delivered')",
+            name="fulfillment_status",
+        ),
+        CheckConstraint("total_cents >= 0", name="total_not_negative"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, unique=True)
+    # The order status page's secret (S7): 32 random bytes, URL-safe.
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    # One order per checkout form, however often it is submitted.
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    sales_channel: Mapped[str] = mapped_column(String(20))
+    checkout: Mapped[str] = mapped_column(String(10))
+    fulfillment_status: Mapped[str] = mapped_column(String(20), default="unfulfilled", index=True)
+    financial_status: Mapped[str] = mapped_column(String(20), default="paid")
+
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    first_name: Mapped[str] = mapped_column(String(120))
+    last_name: Mapped[str] = mapped_column(String(120))
+    address: Mapped[str] = mapped_column(String(255))
+    city: Mapped[str] = mapped_column(String(120))
+    region: Mapped[str] = mapped_column(String(120), default="")
+    postal_code: Mapped[str] = mapped_column(String(20))
+    country: Mapped[str] = mapped_column(String(2))
+
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    subtotal_cents: Mapped[int] = mapped_column(Integer)
+    discount_cents: Mapped[int] = mapped_column(Integer, default=0)
+    shipping_cents: Mapped[int] = mapped_column(Integer, default=0)
+    total_cents: Mapped[int] = mapped_column(Integer)
+    discount_code: Mapped[str | None] = mapped_column(String(64))
+    shipping_rate_name: Mapped[str] = mapped_column(String(80), default="")
+    payment_gateway: Mapped[str] = mapped_column(String(40), default="bogus")
+    payment_reference: Mapped[str] = mapped_column(String(64), default="")
+    card_last_digits: Mapped[str] = mapped_column(String(4), default="")
+
+    facebook_account_id: Mapped[int | None] = mapped_column(ForeignKey("facebook_accounts.id"), index=True)
+    page_id: Mapped[int | None] = mapped_column(ForeignKey("facebook_pages.id"))
+
+    carrier: Mapped[str | None] = mapped_column(String(80))
+    tracking_number: Mapped[str | None] = mapped_column(String(120))
+    tracking_url: Mapped[str | None] = mapped_column(String(500))
+
+    placed_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now, index=True)
+    fulfilled_at: Mapped[datetime | None] = mapped_column(DateTime)
+    out_for_delivery_at: Mapped[datetime | None] = mapped_column(DateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime)
+    ship_by: Mapped[date | None] = mapped_column(Date)  # Facebook checkout only
+
+    lines: Mapped[list[OrderLine]] = relationship(
+        back_populates="order", cascade="all, delete-orphan", order_by="OrderLine.id"
+    )
+    events: Mapped[list[OrderEvent]] = relationship(
+        back_populates="order", cascade="all, delete-orphan", order_by="OrderEvent.id"
+    )
+    facebook_account: Mapped[FacebookAccount | None] = relationship()
+    subscription: Mapped[Subscription | None] = relationship(back_populates="order", uselist=False)
+
+    @property
+    def name(self) -> str:
+        return f"#{self.number}"
+
+    @property
+    def customer_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+class OrderLine(db.Model):
+    __tablename__ = "order_lines"
+    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    variant_id: Mapped[int | None] = mapped_column(ForeignKey("variants.id", ondelete="SET NULL"))
+    product_title: Mapped[str] = mapped_column(String(200))
+    variant_title: Mapped[str] = mapped_column(String(200))
+    price_cents: Mapped[int] = mapped_column(Integer)
+    quantity: Mapped[int] = mapped_column(Integer)
+    order: Mapped[Order] = relationship(back_populates="lines")
+
+    @property
+    def total_cents(self) -> int:
+        return self.price_cents * self.quantity
+
+
+class OrderEvent(db.Model):
+    """The order's timeline: placed, fulfilled, out_for_delivery, delivered, and notes."""
+
+    __tablename__ = "order_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    message: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    order: Mapped[Order] = relationship(back_populates="events")
+
+
+# --- e-mail (S5, S8, A9) --------------------------------------------------------------
+
+
+class Email(db.Model):
+    """Every e-mail the shop sends, kept until sent; the admin's e-mail log."""
+
+    __tablename__ = "emails"
+    __table_args__ = (
+        CheckConstraint("state IN ('queued','sent','not_sent','failed')", name="state"),
+        Index("ix_emails_due", "state", "next_attempt_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Makes "one confirmation per order" a database rule (e.g. "order-confirmation:17").
+    dedupe_key: Mapped[str | None] = mapped_column(String(120), unique=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id", ondelete="SET NULL"), index=True)
+    sender_name: Mapped[str] = mapped_column(String(120))
+    sender_email: Mapped[str] = mapped_column(String(254))
+    recipient: Mapped[str] = mapped_column(String(254))
+    reply_to: Mapped[str | None] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(255))
+    body: Mapped[str] = mapped_column(Text)
+    # queued: waiting to be sent or retried; not_sent: no SMTP server configured.
+    state: Mapped[str] = mapped_column(String(12), default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+# --- Messenger (M1-M6, S10, A4, A6-A8) ---------------------------------------------------
+
+
+class Conversation(db.Model):
+    """A Facebook account's conversation with one Page."""
+
+    __tablename__ = "conversations"
+    __table_args__ = (
+        UniqueConstraint("page_id", "facebook_account_id"),
+        UniqueConstraint("page_id", "psid"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    page_id: Mapped[int] = mapped_column(ForeignKey("facebook_pages.id"))
+    facebook_account_id: Mapped[int | None] = mapped_column(ForeignKey("facebook_accounts.id"))
+    # Page-scoped id of the person on the real Messenger Platform (graph transport).
+    psid: Mapped[str | None] = mapped_column(String(64))
+    display_name: Mapped[str] = mapped_column(String(120), default="")
+    # The person's last action towards the Page: opens the 24-hour window (M4).
+    last_customer_action_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # The person's last own message: the human-agent window counts from it (A8).
+    last_customer_message_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_message_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    unread_count: Mapped[int] = mapped_column(Integer, default=0)
+    # What the Page is waiting for from this person, e.g. "search_query".
+    awaiting: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+
+    page: Mapped[FacebookPage] = relationship()
+    facebook_account: Mapped[FacebookAccount | None] = relationship()
+    messages: Mapped[list[Message]] = relationship(
+        back_populates="conversation", order_by="Message.id", cascade="all, delete-orphan"
+    )
+
+
+class Message(db.Model):
+    """One message in a conversation, either way."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        CheckConstraint("direction IN ('in','out')", name="direction"),
+        CheckConstraint(
+            "lane IS NULL OR lane IN ('RESPONSE','UPDATE','UTILITY','HUMAN_AGENT')", name="lane"
+        ),
+        Index("ix_messages_conversation_id_id", "conversation_id", "id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    direction: Mapped[str] = mapped_column(String(3))
+    # text, receipt, shipping_update, delivery_update, product_cards, quick_replies, notice, postback
+    kind: Mapped[str] = mapped_column(String(30), default="text")
+    text: Mapped[str] = mapped_column(Text, default="")
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    lane: Mapped[str | None] = mapped_column(String(12))
+    # page (automated), merchant (a person in the admin), customer
+    author: Mapped[str] = mapped_column(String(10), default="page")
+    # At most one message per notification, enforced by the database (M3).
+    notification_id: Mapped[int | None] = mapped_column(
+        ForeignKey("notifications.id", ondelete="SET NULL"), unique=True
+    )
+    # The Platform's message id, so a webhook delivered twice is stored once.
+    mid: Mapped[str | None] = mapped_column(String(255), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+
+    conversation: Mapped[Conversation] = relationship(back_populates="messages")
+
+
+class Subscription(db.Model):
+    """An opt-in: one order's updates go to one Facebook account at one Page (M1)."""
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (
+        CheckConstraint("state IN ('active','turned_off','muted')", name="state"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), unique=True)
+    page_id: Mapped[int] = mapped_column(ForeignKey("facebook_pages.id"))
+    facebook_account_id: Mapped[int | None] = mapped_column(ForeignKey("facebook_accounts.id"), index=True)
+    # Graph transport: the checkbox plugin's user_ref until the first message gives the PSID.
+    user_ref: Mapped[str | None] = mapped_column(String(120), unique=True)
+    psid: Mapped[str | None] = mapped_column(String(64), index=True)
+    state: Mapped[str] = mapped_column(String(12), default="active")
+    state_changed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+
+    order: Mapped[Order] = relationship(back_populates="subscription")
+    facebook_account: Mapped[FacebookAccount | None] = relationship()
+    page: Mapped[FacebookPage] = relationship()
+
+
+NOTIFICATION_EVENTS = ("order_confirmation", "shipping_update", "out_for_delivery", "delivered")
+
+
+class Notification(db.Model):
+    """The outbox (M3): written with the event, sent by the worker, at most once."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        UniqueConstraint("order_id", "event", "channel"),
+        CheckConstraint(
+            "state IN ('queued','sending','sent','skipped','failed','held')", name="state"
+        ),
+        Index("ix_notifications_due", "state", "next_attempt_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id", ondelete="CASCADE"))
+    event: Mapped[str] = mapped_column(String(30))
+    channel: Mapped[str] = mapped_column(String(20), default="messenger")
+    state: Mapped[str] = mapped_column(String(10), default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime)
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    skipped_reason: Mapped[str | None] = mapped_column(Text)
+    lane: Mapped[str | None] = mapped_column(String(12))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    order: Mapped[Order] = relationship()
+    subscription: Mapped[Subscription] = relationship()
+
+
+class MessageTemplate(db.Model):
+    """The merchant's customization of one notification (A7); absent means the default."""
+
+    __tablename__ = "message_templates"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event: Mapped[str] = mapped_column(String(30), unique=True)
+    body: Mapped[str] = mapped_column(Text)
+    promo_note: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+
+
+class SavedReply(db.Model):
+    __tablename__ = "saved_replies"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(120), unique=True)
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+
+
+class Inquiry(db.Model):
+    """A "Contact seller" message (S8, A8)."""
+
+    __tablename__ = "inquiries"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    facebook_account_id: Mapped[int | None] = mapped_column(ForeignKey("facebook_accounts.id"))
+    name: Mapped[str] = mapped_column(String(240))
+    email: Mapped[str] = mapped_column(String(254))
+    message: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now, index=True)
+    answer_due_at: Mapped[datetime | None] = mapped_column(DateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime)
+    answer: Mapped[str | None] = mapped_column(Text)
+
+    order: Mapped[Order] = relationship()
+
+
+class WebhookReceipt(db.Model):
+    """A Messenger Platform webhook event already processed (dedupe of retried deliveries)."""
+
+    __tablename__ = "webhook_receipts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), unique=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)

@@ -1,0 +1,5 @@
+"""flask seed: placeholder until built."""
+
+
+def register(app):
+    pass

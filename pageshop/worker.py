@@ -1,0 +1,50 @@
+"""The delivery worker: sends what the outboxes hold (Messenger notifications, e-mails).
+
+`flask worker` runs it in production; several may run at once. `make run` and the e2e tests run it
+beside the web server.
+"""
+import logging
+import threading
+
+from flask import Flask
+
+log = logging.getLogger(__name__)
+
+# Each job sends what is due and returns how many it handled. Registered by the modules that own
+# an outbox, so the worker needs no knowledge of them.
+_jobs: list = []
+
+
+def register_job(job) -> None:
+    if job not in _jobs:
+        _jobs.append(job)
+
+
+def run_once(app: Flask) -> int:
+    handled = 0
+    with app.app_context():
+        from .extensions import db
+
+        for job in list(_jobs):
+            try:
+                handled += job() or 0
+            except Exception:  # one failing job must not stop the others
+                log.exception("delivery job %s failed", getattr(job, "__name__", job))
+                db.session.rollback()
+            finally:
+                db.session.remove()
+    return handled
+
+
+def run_worker(app: Flask, stop: threading.Event, poll_seconds: float | None = None) -> None:
+    interval = poll_seconds if poll_seconds is not None else app.config["WORKER_POLL_SECONDS"]
+    while not stop.is_set():
+        if run_once(app) == 0:
+            stop.wait(interval)
+
+
+def start_worker_thread(app: Flask, poll_seconds: float | None = None) -> tuple[threading.Thread, threading.Event]:
+    stop = threading.Event()
+    thread = threading.Thread(target=run_worker, args=(app, stop, poll_seconds), daemon=True, name="pageshop-worker")
+    thread.start()
+    return thread, stop

@@ -1,0 +1,6 @@
+"""The shopper's side: the Facebook Page, its shop, checkouts, orders and Messenger."""
+from flask import Blueprint
+
+bp = Blueprint("storefront", __name__)
+
+from . import cart, checkout, facebook, messenger, orders, page, shop  # noqa: E402,F401

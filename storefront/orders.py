@@ -1,0 +1,6 @@
+"""Placeholder until built."""
+from . import bp
+
+@bp.get("/purchase-history")
+def purchase_history():
+    return "Not built yet", 501

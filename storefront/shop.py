@@ -1,0 +1,14 @@
+"""Placeholder until built."""
+from . import bp
+
+@bp.get("/shop")
+def shop():
+    return "Not built yet", 501
+
+@bp.get("/buy-now")
+def buy_now():
+    return "Not built yet", 501
+
+@bp.get("/store")
+def online_store():
+    return "Not built yet", 501

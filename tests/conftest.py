@@ -1,0 +1,233 @@
+"""Shared fixtures: a fresh database per test (SQLite, and PostgreSQL when TEST_DATABASE_URL is
+set), a client that speaks CSRF and htmx, sign-in helpers, factories and a real SMTP server."""
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import socket
+import threading
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from pageshop import clock, create_app
+from pageshop.extensions import db
+
+from . import factories
+
+BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+PASSWORD = "pageshop-demo"
+
+
+def _driver_url(url: str) -> str:
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A database of its own for this test run, dropped at the end."""
+    server = make_url(_driver_url(os.environ["TEST_DATABASE_URL"]))
+    name = f"pageshop_test_{os.getpid()}_{secrets.token_hex(4)}"
+    engine = create_engine(server, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = server.set(database=name).render_as_string(hide_password=False)
+    state = {"url": url, "schema_ready": False}
+    yield state
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+def _fresh_postgres(state: dict) -> None:
+    if not state["schema_ready"]:
+        db.create_all()
+        state["schema_ready"] = True
+        return
+    tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+    db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    db.session.commit()
+
+
+class ShopClient(FlaskClient):
+    """A test client that sends the CSRF token the way the pages do, and htmx headers on demand."""
+
+    _csrf: str | None = None
+
+    def csrf_token(self) -> str:
+        if self._csrf is None:
+            html = super().open("/admin/sign-in").get_data(as_text=True)
+            self._csrf = re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
+        return self._csrf
+
+    def open(self, *args, **kwargs):
+        # The test's own session may hold a transaction; commit it so the request sees the data and
+        # is not blocked, and expire it afterwards so the test reads what the request wrote.
+        if db.session.is_active:
+            db.session.commit()
+        response = super().open(*args, **kwargs)
+        db.session.expire_all()
+        db.session.rollback()
+        return response
+
+    def post_form(self, url: str, data: dict | None = None, **kwargs):
+        """POST a form as a browser would, with its CSRF token."""
+        data = dict(data or {})
+        data.setdefault("csrf_token", self.csrf_token())
+        return self.post(url, data=data, **kwargs)
+
+    def htmx(self, method: str, url: str, target: str | None = None, data: dict | None = None,
+             trigger: str | None = None, **kwargs):
+        headers = {"HX-Request": "true", "X-CSRFToken": self.csrf_token()}
+        if target:
+            headers["HX-Target"] = target
+        if trigger:
+            headers["HX-Trigger-Name"] = trigger
+        headers.update(kwargs.pop("headers", {}))
+        return self.open(url, method=method.upper(), data=data, headers=headers, **kwargs)
+
+
+@pytest.fixture(params=BACKENDS)
+def app(request, tmp_path):
+    clock.reset()
+    if request.param == "sqlite":
+        uri = f"sqlite:///{tmp_path / 'test.sqlite'}"
+        state = None
+    else:
+        state = request.getfixturevalue("postgres_url")
+        uri = state["url"]
+    app = create_app({
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": uri,
+        "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+        "MAIL_SERVER": None,
+        "MESSENGER_TRANSPORT": "local",
+    })
+    app.test_client_class = ShopClient
+    with app.app_context():
+        if state is None:
+            db.create_all()
+        else:
+            _fresh_postgres(state)
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+    clock.reset()
+
+
+@pytest.fixture
+def client(app) -> ShopClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+class Auth:
+    def __init__(self, client: ShopClient):
+        self.client = client
+
+    def sign_in(self, email: str = "merchant@example.com", password: str = PASSWORD):
+        return self.client.post_form("/admin/sign-in", {"email": email, "password": password})
+
+    def sign_out(self):
+        return self.client.post_form("/admin/sign-out")
+
+    def facebook_login(self, email: str = "alex@example.com", password: str = PASSWORD):
+        return self.client.post_form("/facebook/login", {"email": email, "password": password})
+
+
+@pytest.fixture
+def auth(client) -> Auth:
+    return Auth(client)
+
+
+# --- factories: small, explicit, committed ------------------------------------------------
+
+
+@pytest.fixture
+def make_store(app):
+    return factories.make_store
+
+
+@pytest.fixture
+def make_product(app):
+    return factories.make_product
+
+
+@pytest.fixture
+def make_facebook_account(app):
+    return factories.make_facebook_account
+
+
+@pytest.fixture
+def make_admin(app):
+    return factories.make_admin
+
+
+@pytest.fixture
+def make_order(app):
+    return factories.make_order
+
+
+@pytest.fixture
+def store(make_store):
+    """The usual demo set-up: US store in USD, Facebook channel approved with Facebook checkout,
+    Messenger added, an admin and two Facebook accounts."""
+    return factories.make_shop()
+
+
+# --- a real SMTP server -------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Mailbox:
+    """What the SMTP server received: parsed messages with their envelope."""
+
+    def __init__(self):
+        self.messages: list[EmailMessage] = []
+        self.envelopes: list[tuple[str, list[str]]] = []
+        self.received = threading.Condition()
+
+    async def handle_DATA(self, server, session, envelope):
+        message = message_from_bytes(envelope.content, policy=policy.default)
+        with self.received:
+            self.messages.append(message)
+            self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+            self.received.notify_all()
+        return "250 Message accepted for delivery"
+
+    def wait_for(self, count: int = 1, timeout: float = 10.0) -> list[EmailMessage]:
+        with self.received:
+            self.received.wait_for(lambda: len(self.messages) >= count, timeout=timeout)
+        return list(self.messages)
+
+
+@pytest.fixture
+def smtp_server(app):
+    """aiosmtpd on a free local port; the app is configured to send through it."""
+    from aiosmtpd.controller import Controller
+
+    mailbox = Mailbox()
+    port = free_port()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
+    mailbox.port = port
+    yield mailbox
+    controller.stop()

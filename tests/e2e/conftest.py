@@ -1,0 +1,69 @@
+"""End-to-end fixtures: the app served by a real HTTP server in a thread, the delivery worker beside
+it, and Chromium (the system's where present)."""
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+from pageshop.worker import start_worker_thread
+
+
+def _system_chromium() -> str | None:
+    for candidate in (os.environ.get("CHROMIUM_PATH"), "/usr/bin/chromium", shutil.which("chromium"),
+                      shutil.which("chromium-browser")):
+        if candidate and os.path.exists(candidate):
+            return candidate
+    return None
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    args = dict(browser_type_launch_args)
+    chromium = _system_chromium()
+    if chromium:
+        args["executable_path"] = chromium
+        args["args"] = [
+            "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+            "--no-first-run", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync",
+        ]
+    return args
+
+
+class LiveServer:
+    def __init__(self, app):
+        self.app = app
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.base = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def url(self, path: str = "/") -> str:
+        return self.base + path
+
+    def start(self):
+        self.thread.start()
+        self.worker_thread, self.worker_stop = start_worker_thread(self.app, poll_seconds=0.1)
+
+    def stop(self):
+        self.worker_stop.set()
+        self.server.shutdown()
+        self.worker_thread.join(timeout=5)
+
+
+@pytest.fixture
+def live_server(app):
+    """The app on a real port, with message delivery running (as `make run` does)."""
+    server = LiveServer(app)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def shop(store, live_server):
+    """The demo-like shop, served."""
+    return live_server

@@ -1,0 +1,3 @@
+from pageshop import create_app
+
+app = create_app()
