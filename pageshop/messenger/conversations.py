@@ -1,0 +1,53 @@
+"""Conversations between a Facebook account and a Page."""
+from __future__ import annotations
+
+from .. import clock
+from ..extensions import db
+from ..models import Conversation, FacebookAccount, FacebookPage, Message
+
+
+def find_conversation(page_id: int, facebook_account_id: int) -> Conversation | None:
+    return db.session.scalars(
+        db.select(Conversation).filter_by(page_id=page_id, facebook_account_id=facebook_account_id)
+    ).first()
+
+
+def open_conversation(page: FacebookPage, account: FacebookAccount) -> Conversation:
+    """The account's conversation with the Page, started if there is none yet."""
+    conversation = find_conversation(page.id, account.id)
+    if conversation is None:
+        conversation = Conversation(
+            page_id=page.id, facebook_account_id=account.id, display_name=account.name,
+            created_at=clock.now(),
+        )
+        db.session.add(conversation)
+        db.session.flush()
+    return conversation
+
+
+def record_customer_action(conversation: Conversation) -> None:
+    """Any action towards the Page (message, menu choice, quick reply, opt-in) opens the window."""
+    conversation.last_customer_action_at = clock.now()
+
+
+def record_incoming(conversation: Conversation, text: str, kind: str = "text",
+                    payload: dict | None = None, mid: str | None = None) -> Message:
+    """A message from the person: stored, counted unread for the merchant, and opens both windows."""
+    now = clock.now()
+    message = Message(conversation=conversation, direction="in", kind=kind, text=text,
+                      payload=payload, author="customer", mid=mid, created_at=now)
+    conversation.last_customer_action_at = now
+    if kind == "text":
+        conversation.last_customer_message_at = now
+        conversation.unread_count = (conversation.unread_count or 0) + 1
+    conversation.last_message_at = now
+    db.session.add(message)
+    return message
+
+
+def messages_after(conversation: Conversation, after_id: int = 0) -> list[Message]:
+    """Only what is new since `after_id`: what the live views poll for."""
+    return list(db.session.scalars(
+        db.select(Message).where(Message.conversation_id == conversation.id, Message.id > after_id)
+        .order_by(Message.id)
+    ))

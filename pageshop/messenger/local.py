@@ -1,0 +1,26 @@
+"""The `local` transport: the conversation of S10 lives in Pageshop's database."""
+from ..extensions import db
+from ..models import Message
+from .. import clock
+from .transport import Outgoing
+
+
+class LocalTransport:
+    name = "local"
+
+    def send(self, outgoing: Outgoing) -> Message:
+        now = clock.now()
+        message = Message(
+            conversation=outgoing.conversation,
+            direction="out",
+            kind=outgoing.kind,
+            text=outgoing.text,
+            payload=outgoing.payload,
+            lane=outgoing.lane,
+            author=outgoing.author,
+            notification_id=outgoing.notification_id,
+            created_at=now,
+        )
+        outgoing.conversation.last_message_at = now
+        db.session.add(message)
+        return message
