@@ -18,4 +18,4 @@ def require_admin():
     return redirect(target)
 
 
-from . import auth, catalog, channels, conversations, customizations, emails, orders  # noqa: E402,F401
+from . import auth, catalog, channels, conversations, customizations, emails, messenger, orders  # noqa: E402,F401

@@ -5,9 +5,11 @@ from . import bp
 def products():
     return "Not built yet", 501
 
+
 @bp.get("/collections")
 def collections():
     return "Not built yet", 501
+
 
 @bp.get("/discounts")
 def discounts():

@@ -5,6 +5,7 @@ from . import bp
 def inbox():
     return "Not built yet", 501
 
+
 @bp.get("/inquiries")
 def inquiries():
     return "Not built yet", 501

@@ -1,1 +1,6 @@
 """Placeholder until built."""
+from . import bp
+
+@bp.get("/checkout")
+def checkout():
+    return "Not built yet", 501
