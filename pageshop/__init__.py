@@ -26,10 +26,12 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(
             app.instance_path, "pageshop.sqlite"
         )
+    app.config["SQLALCHEMY_DATABASE_URI"] = _with_driver(app.config["SQLALCHEMY_DATABASE_URI"])
     _tune_engine(app)
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=os.path.join(root, "migrations"))
+    migrate.init_app(app, db, directory=os.path.join(root, "migrations"),
+                     render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     babel.init_app(app)
 
@@ -69,6 +71,14 @@ def create_app(test_config: dict | None = None) -> Flask:
                                message=_("The file you sent is too large.")), 413
 
     return app
+
+
+def _with_driver(uri: str) -> str:
+    """postgresql://... (as hosting providers hand it out) means psycopg 3 here."""
+    for prefix in ("postgresql://", "postgres://"):
+        if uri.startswith(prefix):
+            return "postgresql+psycopg://" + uri[len(prefix):]
+    return uri
 
 
 def _tune_engine(app: Flask) -> None:

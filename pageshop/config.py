@@ -26,6 +26,9 @@ class Config:
     MAIL_TIMEOUT = float(os.environ.get("MAIL_TIMEOUT", "10"))
     FACEBOOK_MAIL_SENDER = os.environ.get("FACEBOOK_MAIL_SENDER", "notification@facebookmail.example")
 
+    # Absolute base URL for links in Messenger messages and e-mails sent by the worker.
+    PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:" + os.environ.get("PORT", "5000"))
+
     MESSENGER_TRANSPORT = os.environ.get("MESSENGER_TRANSPORT", "local")
     GRAPH_URL = os.environ.get("GRAPH_URL", "https://graph.facebook.com/v23.0")
     GRAPH_TIMEOUT = float(os.environ.get("GRAPH_TIMEOUT", "10"))
