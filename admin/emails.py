@@ -1,6 +1,26 @@
-"""Placeholder until built."""
+"""A9 (e-mail half): every e-mail the shop sent or tried to send, with its state."""
+from flask import abort, render_template, request
+
+from pageshop.extensions import db
+from pageshop.models import Email
+
 from . import bp
+from .orders import render_page_or_block
+
+EMAILS_PER_PAGE = 50
+
 
 @bp.get("/emails")
 def email_log():
-    return "Not built yet", 501
+    page = request.args.get("page", 1, type=int)
+    emails = db.paginate(db.select(Email).order_by(Email.created_at.desc(), Email.id.desc()),
+                         page=max(page, 1), per_page=EMAILS_PER_PAGE, error_out=False)
+    return render_page_or_block("admin/emails.html", "results", "email-results", emails=emails)
+
+
+@bp.get("/emails/<int:email_id>")
+def email_detail(email_id):
+    email = db.session.get(Email, email_id)
+    if email is None:
+        abort(404)
+    return render_template("admin/email_detail.html", email=email)

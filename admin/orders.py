@@ -1,16 +1,126 @@
-"""Placeholder until built."""
+"""A3: the merchant's orders: the list, the detail with its actions, and the order status page (A4)."""
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from jinja2_fragments.flask import render_block
+
+from pageshop import clock
+from pageshop.errors import DomainError, NotAllowed
+from pageshop.orders import (
+    CARRIERS,
+    CHANNEL_LABELS,
+    STATUS_LABELS,
+    allowed_actions,
+    fulfill_order,
+    get_order,
+    mark_delivered,
+    mark_out_for_delivery,
+    order_emails,
+    search_orders,
+    ship_by_status,
+)
+
 from . import bp
+from .forms import FulfillForm, TokenForm, add_error
+
+
+def render_page_or_block(template: str, block: str, target: str, **context):
+    """The whole page, or only `block` when htmx asks to swap the element `target`."""
+    if request.headers.get("HX-Target") == target:
+        html = render_block(template, block, **context)
+    else:
+        html = render_template(template, **context)
+    response = make_response(html)
+    response.vary.add("HX-Request")
+    response.vary.add("HX-Target")
+    return response
+
+
+@bp.context_processor
+def order_labels():
+    return {"channel_labels": CHANNEL_LABELS, "status_labels": STATUS_LABELS,
+            "ship_by_status": ship_by_status}
+
 
 @bp.get("/orders")
 def orders():
-    return "Not built yet", 501
+    filters = {
+        "q": request.args.get("q", "").strip(),
+        "status": request.args.get("status", ""),
+        "channel": request.args.get("channel", ""),
+    }
+    page = request.args.get("page", 1, type=int)
+    results = search_orders(filters["q"], filters["status"], filters["channel"], page)
+    return render_page_or_block("admin/orders.html", "results", "order-results",
+                                results=results, filters=filters, now=clock.now())
+
+
+def _order_or_404(order_id: int):
+    order = get_order(order_id)
+    if order is None:
+        abort(404)
+    return order
+
+
+def _render_detail(order, fulfill_form=None, status=200):
+    return render_template(
+        "admin/order_detail.html",
+        order=order,
+        fulfill_form=fulfill_form or FulfillForm(),
+        action_form=TokenForm(),
+        actions=allowed_actions(order),
+        carriers=CARRIERS,
+        emails=order_emails(order),
+        ship_by=ship_by_status(order, clock.now()),
+    ), status
 
 
 @bp.get("/orders/<int:order_id>")
 def order_detail(order_id):
-    return "Not built yet", 501
+    return _render_detail(_order_or_404(order_id))
+
+
+@bp.post("/orders/<int:order_id>/fulfill")
+def fulfill(order_id):
+    order = _order_or_404(order_id)
+    form = FulfillForm()
+    form.validate_on_submit()
+    try:
+        fulfill_order(order, form.carrier.data, form.tracking_number.data, form.tracking_url.data)
+    except NotAllowed as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("admin.order_detail", order_id=order.id), code=303)
+    except DomainError as exc:
+        if not add_error(form, exc.field, exc.message):
+            flash(exc.message, "error")
+        return _render_detail(order, form, 422)
+    flash(_("Order %(name)s is fulfilled.", name=order.name), "success")
+    return redirect(url_for("admin.order_detail", order_id=order.id), code=303)
+
+
+@bp.post("/orders/<int:order_id>/out-for-delivery")
+def out_for_delivery(order_id):
+    return _step(order_id, mark_out_for_delivery, _("Order %(name)s is out for delivery."))
+
+
+@bp.post("/orders/<int:order_id>/delivered")
+def delivered(order_id):
+    return _step(order_id, mark_delivered, _("Order %(name)s is delivered."))
+
+
+def _step(order_id, action, done_message):
+    order = _order_or_404(order_id)
+    if TokenForm().validate_on_submit():
+        try:
+            action(order)
+        except DomainError as exc:
+            flash(exc.message, "error")
+        else:
+            flash(done_message % {"name": order.name}, "success")
+    return redirect(url_for("admin.order_detail", order_id=order.id), code=303)
 
 
 @bp.get("/orders/<int:order_id>/status")
 def order_status_page(order_id):
-    return "Not built yet", 501
+    order = _order_or_404(order_id)
+    return render_template("admin/order_status_page.html", order=order,
+                           ship_by=ship_by_status(order, clock.now()))

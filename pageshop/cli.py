@@ -42,6 +42,20 @@ def register_cli(app: Flask) -> None:
         click.echo("Worker running; Ctrl+C to stop.")
         run_worker(app_obj, stop)
 
+    @app.cli.command("facebook-approve")
+    def facebook_approve_command() -> None:
+        """Approve the store's Facebook shop, as Facebook does after its review (A5)."""
+        from .channels import approve
+        from .store import get_store
+
+        try:
+            store = get_store()
+            if store.review_state != "approved":
+                approve(store)
+        except DomainError as exc:
+            raise click.ClickException(exc.message)
+        click.echo(f"Facebook shop review state: {store.review_state}")
+
     from . import seed
 
     seed.register(app)

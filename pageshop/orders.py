@@ -1,0 +1,229 @@
+"""What happens to an order after checkout (A3): fulfilment, delivery, the ship-by deadline, and the
+admin's list of orders.
+
+Each step is a conditional UPDATE on the order's fulfilment status, so two admins clicking at once
+cannot apply it twice; the step's event is published in the same transaction (M3).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from urllib.parse import quote, urlsplit
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import or_, update
+from sqlalchemy.orm.attributes import set_committed_value
+
+from . import clock, events
+from .business_days import add_business_days
+from .errors import DomainError, NotAllowed
+from .extensions import db
+from .models import Email, Order, OrderEvent, Store
+
+ORDERS_PER_PAGE = 25
+
+CHANNEL_LABELS = {
+    "facebook_checkout": _l("Facebook checkout"),
+    "online_store": _l("Online store"),
+    "messenger": _l("Messenger"),
+}
+
+STATUS_LABELS = {
+    "unfulfilled": _l("Unfulfilled"),
+    "fulfilled": _l("Fulfilled"),
+    "out_for_delivery": _l("Out for delivery"),
+    "delivered": _l("Delivered"),
+}
+
+# Tracking pages of the carriers people use most; any other carrier needs its URL given.
+CARRIER_TRACKING_URLS = {
+    "UPS": "https://www.ups.com/track?tracknum={number}",
+    "USPS": "https://tools.usps.com/go/TrackConfirmAction?tLabels={number}",
+    "FedEx": "https://www.fedex.com/fedextrack/?trknbr={number}",
+    "DHL": "https://www.dhl.com/en/express/tracking.html?AWB={number}",
+}
+CARRIERS = tuple(CARRIER_TRACKING_URLS)
+
+
+# --- the lifecycle --------------------------------------------------------------------
+
+
+def fulfill_order(order: Order, carrier: str, tracking_number: str,
+                  tracking_url: str | None = None) -> Order:
+    """Ship the order: unfulfilled -> fulfilled, with carrier and tracking."""
+    if order.fulfillment_status != "unfulfilled":
+        raise NotAllowed(_refusal(order.fulfillment_status, "fulfilled"))
+    carrier = _canonical_carrier(carrier)
+    tracking_number = (tracking_number or "").strip()
+    if not carrier:
+        raise DomainError(_("Enter the carrier."), "carrier")
+    if len(carrier) > 80:
+        raise DomainError(_("Use at most 80 characters for the carrier."), "carrier")
+    if not tracking_number:
+        raise DomainError(_("Enter the tracking number."), "tracking_number")
+    if len(tracking_number) > 120:
+        raise DomainError(_("Use at most 120 characters for the tracking number."), "tracking_number")
+    tracking_url = _tracking_url(carrier, tracking_number, tracking_url)
+
+    now = clock.now()
+    _advance(order, ("unfulfilled",), "fulfilled", {
+        "carrier": carrier,
+        "tracking_number": tracking_number,
+        "tracking_url": tracking_url,
+        "fulfilled_at": now,
+    })
+    order.events.append(OrderEvent(
+        kind="fulfilled", created_at=now,
+        message=_("Shipped with %(carrier)s, tracking number %(number)s",
+                  carrier=carrier, number=tracking_number),
+    ))
+    events.publish("order_fulfilled", order)
+    db.session.commit()
+    return order
+
+
+def mark_out_for_delivery(order: Order) -> Order:
+    now = clock.now()
+    _advance(order, ("fulfilled",), "out_for_delivery", {"out_for_delivery_at": now})
+    order.events.append(OrderEvent(kind="out_for_delivery", created_at=now,
+                                   message=_("Out for delivery")))
+    events.publish("order_out_for_delivery", order)
+    db.session.commit()
+    return order
+
+
+def mark_delivered(order: Order) -> Order:
+    now = clock.now()
+    _advance(order, ("fulfilled", "out_for_delivery"), "delivered", {"delivered_at": now})
+    order.events.append(OrderEvent(kind="delivered", created_at=now, message=_("Delivered")))
+    events.publish("order_delivered", order)
+    db.session.commit()
+    return order
+
+
+def allowed_actions(order: Order) -> set[str]:
+    """Which of "fulfill", "out_for_delivery", "delivered" the order's state allows now."""
+    return {
+        "unfulfilled": {"fulfill"},
+        "fulfilled": {"out_for_delivery", "delivered"},
+        "out_for_delivery": {"delivered"},
+        "delivered": set(),
+    }[order.fulfillment_status]
+
+
+def _advance(order: Order, expected: tuple[str, ...], new_status: str, values: dict) -> None:
+    if order.fulfillment_status not in expected:
+        raise NotAllowed(_refusal(order.fulfillment_status, new_status))
+    result = db.session.execute(
+        update(Order)
+        .where(Order.id == order.id, Order.fulfillment_status.in_(expected))
+        .values(fulfillment_status=new_status, **values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        # Someone else changed the order meanwhile: nothing of ours is applied.
+        db.session.rollback()
+        db.session.refresh(order)
+        raise NotAllowed(_refusal(order.fulfillment_status, new_status))
+    # Already in the database: update the object without making the session write it again.
+    set_committed_value(order, "fulfillment_status", new_status)
+    for name, value in values.items():
+        set_committed_value(order, name, value)
+
+
+def _refusal(current: str, wanted: str) -> str:
+    if current == "unfulfilled":
+        return _("Fulfill this order first: it hasn't been shipped yet.")
+    if wanted == "fulfilled":
+        return _("This order is already fulfilled.")
+    return _("This order is already %(status)s.", status=str(STATUS_LABELS[current]).lower())
+
+
+def _canonical_carrier(carrier: str | None) -> str:
+    carrier = " ".join((carrier or "").split())
+    for known in CARRIERS:
+        if carrier.lower() == known.lower():
+            return known
+    return carrier
+
+
+def _tracking_url(carrier: str, tracking_number: str, given: str | None) -> str | None:
+    given = (given or "").strip()
+    if given:
+        parts = urlsplit(given)
+        if parts.scheme not in ("http", "https") or not parts.netloc or len(given) > 500:
+            raise DomainError(_("Enter a web address starting with http:// or https://."), "tracking_url")
+        return given
+    pattern = CARRIER_TRACKING_URLS.get(carrier)
+    return pattern.format(number=quote(tracking_number, safe="")) if pattern else None
+
+
+# --- the ship-by deadline (Facebook checkout) --------------------------------------------
+
+
+@dataclass(frozen=True)
+class ShipBy:
+    deadline: date
+    late: bool
+
+
+def ship_by_date(order: Order) -> date | None:
+    """The date a Facebook-checkout order must ship by; None for other orders."""
+    if order.ship_by is not None:
+        return order.ship_by
+    if order.checkout != "facebook" or order.placed_at is None:
+        return None
+    store = db.session.scalars(db.select(Store).order_by(Store.id).limit(1)).first()
+    days = store.ship_by_business_days if store else 3
+    return add_business_days(order.placed_at, days).date()
+
+
+def ship_by_status(order: Order, now: datetime | None = None) -> ShipBy | None:
+    """The deadline and whether the order is late: still unfulfilled after its ship-by date."""
+    deadline = ship_by_date(order)
+    if deadline is None:
+        return None
+    now = now or clock.now()
+    late = order.fulfillment_status == "unfulfilled" and now.date() > deadline
+    return ShipBy(deadline=deadline, late=late)
+
+
+# --- the admin's views of orders ---------------------------------------------------------
+
+
+def search_orders(query: str = "", status: str = "", channel: str = "", page: int = 1,
+                  per_page: int = ORDERS_PER_PAGE):
+    """Newest first; `query` matches the number (with or without #), name or e-mail."""
+    select = db.select(Order)
+    if status in STATUS_LABELS:
+        select = select.where(Order.fulfillment_status == status)
+    if channel in CHANNEL_LABELS:
+        select = select.where(Order.sales_channel == channel)
+    query = (query or "").strip()
+    if query:
+        number = query.lstrip("#").strip()
+        like = f"%{_escape_like(query)}%"
+        conditions = [
+            Order.email.ilike(like, escape="\\"),
+            (Order.first_name + " " + Order.last_name).ilike(like, escape="\\"),
+        ]
+        if number.isdigit() and len(number) < 10:
+            conditions.append(Order.number == int(number))
+        select = select.where(or_(*conditions))
+    select = select.order_by(Order.placed_at.desc(), Order.id.desc())
+    return db.paginate(select, page=max(page, 1), per_page=per_page, error_out=False)
+
+
+def get_order(order_id: int) -> Order | None:
+    return db.session.get(Order, order_id)
+
+
+def order_emails(order: Order) -> list[Email]:
+    return list(db.session.scalars(
+        db.select(Email).where(Email.order_id == order.id).order_by(Email.created_at, Email.id)
+    ))
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
