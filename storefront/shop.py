@@ -1,26 +1,168 @@
-"""Placeholder until built."""
+"""S2 and S3: the Page's Shop tab, collections, the online store's catalog, product pages, and
+the uploaded product images."""
+from flask import (abort, current_app, make_response, redirect, render_template, request,
+                   send_from_directory, url_for)
+from flask_babel import gettext as _
+from jinja2_fragments.flask import render_block
+
+from pageshop.cart import parse_quantity
+from pageshop.catalog import (check_available, clean_query, get_collection, get_product_by_handle,
+                              published_collections, select_variant, shop_products)
+from pageshop.errors import DomainError
+from pageshop.store import find_store
+
 from . import bp
+from .page import shop_is_open
+
+RESULTS_TARGET = "shop-results"
+OFFER_TARGET = "offer"
+
+
+def _shop_closed():
+    return render_template(
+        "error.html", title=_("This shop isn't open yet"),
+        message=_("The Page's shop opens once Facebook has approved it. Please come back later."),
+    ), 404
+
+
+def _int_arg(name: str, default: int) -> int:
+    return request.args.get(name, default, type=int)
+
+
+def _listing(channel: str, template: str, endpoint: str, path_args: dict,
+             collection_handle: str | None, **context):
+    """A page of products: the whole page, or only the results when htmx asks for them."""
+    collection = None
+    if collection_handle:
+        collection = get_collection(collection_handle)
+        if collection is None:
+            abort(404)
+    q = clean_query(request.args.get("q"))
+    products = shop_products(channel, q=q, collection_handle=collection_handle,
+                             page=_int_arg("page", 1))
+    # What the search form and the "Previous"/"Next" links keep besides the path.
+    kept = {"collection": collection_handle} if "handle" not in path_args and collection_handle else {}
+
+    def page_url(page: int) -> str:
+        return url_for(endpoint, **path_args, **kept, q=q or None, page=page)
+
+    context.update(
+        channel=channel,
+        products=products,
+        q=q,
+        collection=collection,
+        collections=published_collections(channel),
+        form_action=url_for(endpoint, **path_args),
+        hidden_args=kept,
+        page_url=page_url,
+    )
+    if request.headers.get("HX-Target") == RESULTS_TARGET:
+        html = render_template("storefront/_shop_results.html", **context)
+    else:
+        html = render_template(template, **context)
+    response = make_response(html)
+    response.vary.add("HX-Request")
+    return response
+
 
 @bp.get("/shop")
 def shop():
-    return "Not built yet", 501
-
-
-@bp.get("/buy-now")
-def buy_now():
-    return "Not built yet", 501
-
-
-@bp.get("/store")
-def online_store():
-    return "Not built yet", 501
-
-
-@bp.get("/products/<handle>")
-def product(handle):
-    return "Not built yet", 501
+    if not shop_is_open(find_store()):
+        return _shop_closed()
+    handle = request.args.get("collection") or None
+    return _listing("facebook", "storefront/shop.html", "storefront.shop",
+                    {}, handle, active_tab="shop")
 
 
 @bp.get("/collections/<handle>")
 def collection(handle):
-    return "Not built yet", 501
+    if not shop_is_open(find_store()):
+        return _shop_closed()
+    return _listing("facebook", "storefront/shop.html", "storefront.collection",
+                    {"handle": handle}, handle, active_tab="shop")
+
+
+@bp.get("/store")
+def online_store():
+    handle = request.args.get("collection") or None
+    return _listing("online_store", "storefront/online_store.html", "storefront.online_store",
+                    {}, handle)
+
+
+def _product_channel(product, requested: str | None) -> str:
+    """Which channel's look a product page has: the online store's when the shopper came from
+    there (or the product is only published there), otherwise the Page's."""
+    if requested == "online_store" and product.published_online_store:
+        return "online_store"
+    return "facebook" if product.published_facebook else "online_store"
+
+
+def product_context(product, variant, channel: str, quantity: int = 1, **extra) -> dict:
+    context = dict(
+        product=product,
+        variant=variant,
+        channel=channel,
+        channel_arg="online_store" if channel == "online_store" else None,
+        layout=("storefront/_layout.html" if channel == "facebook"
+                else "storefront/_online_store_layout.html"),
+        active_tab="shop",
+        quantity=max(1, min(quantity, variant.stock)) if variant.stock > 0 else 1,
+        notice=None,
+        error=None,
+        error_field=None,
+    )
+    context.update(extra)
+    return context
+
+
+def _variant_arg(source) -> int | None:
+    """The chosen variant's id; None when none was chosen; -1 (no variant) when it is not a number."""
+    raw = (source.get("variant") or "").strip()
+    if not raw:
+        return None
+    return int(raw) if raw.isdigit() else -1
+
+
+@bp.get("/products/<handle>")
+def product(handle):
+    product = get_product_by_handle(handle)
+    if product is None:
+        abort(404)
+    variant = select_variant(product, _variant_arg(request.args))
+    if variant is None:
+        abort(404)
+    context = product_context(product, variant, _product_channel(product, request.args.get("channel")),
+                              quantity=_int_arg("quantity", 1))
+    if request.headers.get("HX-Target") == OFFER_TARGET:
+        html = render_block("storefront/product.html", "offer", **context)
+    else:
+        html = render_template("storefront/product.html", **context)
+    response = make_response(html)
+    response.vary.add("HX-Request")
+    return response
+
+
+@bp.post("/products/<handle>/buy")
+def buy_product(handle):
+    """"Buy Now": straight to the checkout with this item, if it can be bought."""
+    product = get_product_by_handle(handle)
+    if product is None:
+        abort(404)
+    variant = select_variant(product, _variant_arg(request.form))
+    if variant is None:
+        abort(404)
+    try:
+        quantity = parse_quantity(request.form.get("quantity", "1"))
+        check_available(variant, quantity)
+    except DomainError as error:
+        context = product_context(product, variant,
+                                  _product_channel(product, request.form.get("channel")),
+                                  error=error.message, error_field=error.field)
+        return render_template("storefront/product.html", **context), 422
+    return redirect(url_for("storefront.checkout", variant=variant.id, quantity=quantity), code=303)
+
+
+@bp.get("/images/<path:filename>")
+def product_image(filename):
+    """Product images are uploads (A2), kept outside static/."""
+    return send_from_directory(current_app.config["UPLOAD_FOLDER"], filename, max_age=3600)
