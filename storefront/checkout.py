@@ -1,6 +1,141 @@
-"""Placeholder until built."""
-from . import bp
+"""S5 and S6: the checkout (Facebook checkout or the store's own) with the Messenger opt-in."""
+from flask import abort, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from jinja2_fragments.flask import render_block
 
-@bp.get("/checkout")
+from pageshop import checkout as checkouts
+from pageshop.errors import DomainError
+from pageshop.money import format_money
+from pageshop.sessions import current_facebook_account, log_out_facebook
+from pageshop.store import get_store
+from pageshop.urls import safe_next
+
+from . import bp
+from .forms import CheckoutForm
+
+DRAFT_KEY = "checkout_draft"
+CART_KEY = "cart_token"
+TEMPLATE = "storefront/checkout.html"
+
+
+@bp.route("/checkout", methods=["GET", "POST"])
 def checkout():
-    return "Not built yet", 501
+    store = get_store()
+    kind = checkouts.checkout_kind(store, request.args.get("source"))
+    buy_now = "variant" in request.args
+    try:
+        if buy_now:
+            lines = checkouts.buy_now_lines(request.args.get("variant"), request.args.get("quantity"))
+        else:
+            lines = checkouts.cart_checkout_lines(session.get(CART_KEY))
+    except DomainError as exc:
+        if exc.field == "variant":
+            abort(404)
+        return _render(store, kind, [], _form(kind), error=exc.message, status=422)
+
+    form = _form(kind)
+    if request.method == "GET":
+        _prefill(form)
+        return _render(store, kind, lines, form)
+
+    error = None
+    if not lines:
+        error = _("Your cart is empty.")
+    elif form.validate_on_submit():
+        account = current_facebook_account()
+        try:
+            order = checkouts.place_order(
+                store, kind, lines, _details(form),
+                status_url=lambda order: url_for("storefront.order_status", token=order.token,
+                                                 _external=True),
+                facebook_account=account,
+                cart_token=None if buy_now else session.get(CART_KEY),
+            )
+        except DomainError as exc:
+            if exc.field in _shown_fields(form, kind):
+                form[exc.field].errors = list(form[exc.field].errors) + [exc.message]
+            else:
+                error = exc.message
+        else:
+            session.pop(DRAFT_KEY, None)
+            checkouts.deliver_confirmation(order)
+            return redirect(url_for("storefront.order_status", token=order.token), code=303)
+    if kind.is_facebook and form.discount_code.errors and not error:
+        # Facebook checkout has no discount field to show the error next to.
+        error = form.discount_code.errors[0]
+    return _render(store, kind, lines, form, error=error, status=422)
+
+
+@bp.post("/checkout/switch-account")
+def checkout_switch_account():
+    """ "Not you?" and "Log in to Facebook" in the opt-in widget: keep what was typed (never the
+    card number), then go to Facebook's log-in and back to the same checkout."""
+    return_to = safe_next(request.form.get("return_to"), url_for("storefront.checkout"))
+    session[DRAFT_KEY] = {name: request.form.get(name, "")[:255] for name in checkouts.DRAFT_FIELDS}
+    if request.form.get("action") == "not_you":
+        log_out_facebook()
+    return redirect(url_for("storefront.facebook_login", next=return_to), code=303)
+
+
+def _form(kind) -> CheckoutForm:
+    form = CheckoutForm()
+    form.kind = kind
+    form.shipping_rate.choices = [
+        (str(rate.id), f"{rate.name} · {format_money(rate.price_cents)}")
+        for rate in checkouts.shipping_rates()
+    ]
+    return form
+
+
+def _prefill(form: CheckoutForm) -> None:
+    draft = session.get(DRAFT_KEY) or {}
+    for name in checkouts.DRAFT_FIELDS:
+        if draft.get(name):
+            form[name].data = draft[name]
+    if not form.email.data and current_facebook_account():
+        form.email.data = current_facebook_account().email
+    if not form.shipping_rate.data and form.shipping_rate.choices:
+        form.shipping_rate.data = form.shipping_rate.choices[0][0]
+    form.messenger_opt_in.data = False  # the opt-in is asked again for every order
+
+
+def _details(form: CheckoutForm) -> checkouts.CheckoutDetails:
+    return checkouts.CheckoutDetails(
+        email=form.email.data, first_name=form.first_name.data, last_name=form.last_name.data,
+        address=form.address.data, city=form.city.data, region=form.region.data or "",
+        postal_code=form.postal_code.data, country=form.country.data,
+        shipping_rate_id=form.shipping_rate.data, card_number=form.card_number.data,
+        idempotency_key=form.idempotency_key.data, discount_code=form.discount_code.data or "",
+        messenger_opt_in=bool(form.messenger_opt_in.data),
+    )
+
+
+def _shown_fields(form: CheckoutForm, kind) -> set[str]:
+    """The fields the form shows, so an error can sit next to its field."""
+    hidden = {"discount_code"} if kind.is_facebook else set()
+    return set(form._fields) - hidden
+
+
+def _checkout_args() -> dict:
+    return {k: request.args[k] for k in ("variant", "quantity", "source") if k in request.args}
+
+
+def _render(store, kind, lines, form, error=None, status=200):
+    if request.method == "GET" and request.headers.get("HX-Target") == "order-summary":
+        # The summary follows the shipping rate (and code) chosen, before the order is placed.
+        form.shipping_rate.data = request.args.get("shipping_rate", form.shipping_rate.data)
+        form.discount_code.data = request.args.get("discount_code", "")
+    if not form.idempotency_key.data:
+        form.idempotency_key.data = checkouts.new_idempotency_key()
+    summary = checkouts.summarize(lines, form.shipping_rate.data, form.discount_code.data, kind)
+    context = dict(
+        kind=kind, form=form, summary=summary, error=error,
+        layout="storefront/_layout.html" if kind.is_facebook else "storefront/_online_store_layout.html",
+        action=url_for("storefront.checkout", **_checkout_args()),
+        return_to=url_for("storefront.checkout", **_checkout_args()),
+    )
+    if request.headers.get("HX-Target") == "order-summary":
+        response = render_block(TEMPLATE, "order_summary", **context)
+    else:
+        response = render_template(TEMPLATE, **context)
+    return response, status, {"Vary": "HX-Request"}

@@ -1,0 +1,453 @@
+"""The two checkouts (S5): Facebook checkout and the store's own checkout, and what the shopper sees
+of an order afterwards (S7, S9).
+
+Each rule lives in one function here, used by the checkout form, its view and the purchase from a
+Messenger product card alike. `place_order` writes the order, takes the stock, counts the discount
+code's use, publishes "order_placed" and queues the confirmation e-mail in one transaction: either
+all of it happens or none of it.
+"""
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from flask import render_template
+from flask_babel import gettext as _
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from . import clock, events, mail
+from .business_days import add_business_days
+from .cart import cart_lines, clear_cart, get_cart
+from .countries import country_name, is_country
+from .discounts import discount_amount, find_valid_code, normalize_code, use_code
+from .errors import DomainError
+from .extensions import db
+from .models import DiscountCode, FacebookAccount, Order, OrderEvent, OrderLine, ShippingRate, Store, Variant
+from .payments import charge, check_card_number
+
+MAX_QUANTITY = 999
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+# --- which checkout ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckoutKind:
+    checkout: str  # "facebook" or "store"
+    sales_channel: str  # "facebook_checkout", "online_store" or "messenger"
+
+    @property
+    def is_facebook(self) -> bool:
+        return self.checkout == "facebook"
+
+
+def checkout_kind(store: Store, source: str | None = None) -> CheckoutKind:
+    """The store's chosen checkout; a purchase from a Messenger product card follows Facebook's."""
+    if source == "messenger":
+        return CheckoutKind("facebook", "messenger")
+    if store.checkout_choice == "facebook":
+        return CheckoutKind("facebook", "facebook_checkout")
+    return CheckoutKind("store", "online_store")
+
+
+# --- the rules -------------------------------------------------------------------------
+
+
+def check_shipping_country(kind: CheckoutKind, country: str | None) -> str:
+    """The country code to ship to; Facebook checkout ships only within the United States."""
+    code = (country or "").strip().upper()
+    if not is_country(code):
+        raise DomainError(_("Choose a country."), "country")
+    if kind.is_facebook and code != "US":
+        raise DomainError(
+            _("Facebook checkout ships only to addresses in the United States; "
+              "%(country)s isn't possible.", country=country_name(code)),
+            "country",
+        )
+    return code
+
+
+def check_discount_allowed(kind: CheckoutKind, code: str | None) -> str:
+    """The code as stored (upper case), or "" for none; Facebook checkout takes no discount codes."""
+    code = normalize_code(code)
+    if code and kind.is_facebook:
+        raise DomainError(_("Discount codes can't be used with Facebook checkout."), "discount_code")
+    return code
+
+
+# --- what is being bought ----------------------------------------------------------------
+
+
+@dataclass
+class CheckoutLine:
+    variant: Variant
+    quantity: int
+
+    @property
+    def product_title(self) -> str:
+        return self.variant.product.title
+
+    @property
+    def variant_title(self) -> str:
+        return self.variant.title
+
+    @property
+    def price_cents(self) -> int:
+        return self.variant.price_cents
+
+    @property
+    def total_cents(self) -> int:
+        return self.variant.price_cents * self.quantity
+
+
+def buy_now_lines(variant_id, quantity) -> list[CheckoutLine]:
+    """The one item of a "Buy Now" (?variant=<id>&quantity=<n>)."""
+    try:
+        variant_id = int(variant_id)
+    except (TypeError, ValueError):
+        raise DomainError(_("This product is no longer available."), "variant")
+    try:
+        quantity = int(quantity) if quantity not in (None, "") else 1
+    except (TypeError, ValueError):
+        quantity = 0
+    if not 1 <= quantity <= MAX_QUANTITY:
+        raise DomainError(_("Enter a quantity from 1 to %(max)d.", max=MAX_QUANTITY), "quantity")
+    variant = db.session.scalars(
+        select(Variant).where(Variant.id == variant_id).options(joinedload(Variant.product))
+    ).first()
+    if variant is None:
+        raise DomainError(_("This product is no longer available."), "variant")
+    return [CheckoutLine(variant, quantity)]
+
+
+def cart_checkout_lines(cart_token: str | None) -> list[CheckoutLine]:
+    summary = cart_lines(get_cart(cart_token))
+    return [CheckoutLine(line.variant, line.quantity) for line in summary.lines]
+
+
+def shipping_rates() -> list[ShippingRate]:
+    return list(db.session.scalars(select(ShippingRate).order_by(ShippingRate.position, ShippingRate.id)))
+
+
+def find_shipping_rate(rate_id) -> ShippingRate:
+    try:
+        rate = db.session.get(ShippingRate, int(rate_id))
+    except (TypeError, ValueError):
+        rate = None
+    if rate is None:
+        raise DomainError(_("Choose a shipping rate."), "shipping_rate")
+    return rate
+
+
+@dataclass
+class Summary:
+    lines: list[CheckoutLine]
+    shipping_rate: ShippingRate | None
+    discount: DiscountCode | None = None
+    subtotal_cents: int = field(init=False)
+    discount_cents: int = field(init=False)
+    shipping_cents: int = field(init=False)
+    total_cents: int = field(init=False)
+
+    def __post_init__(self):
+        self.subtotal_cents = sum(line.total_cents for line in self.lines)
+        self.discount_cents = discount_amount(self.discount, self.subtotal_cents)
+        self.shipping_cents = self.shipping_rate.price_cents if self.shipping_rate else 0
+        self.total_cents = self.subtotal_cents - self.discount_cents + self.shipping_cents
+
+
+def summarize(lines: list[CheckoutLine], shipping_rate_id=None, discount_code: str | None = None,
+              kind: CheckoutKind | None = None) -> Summary:
+    """The order summary as the form shows it; an invalid rate or code is left out, not raised."""
+    rates = shipping_rates()
+    rate = next((r for r in rates if str(r.id) == str(shipping_rate_id)), rates[0] if rates else None)
+    discount = None
+    if discount_code and (kind is None or not kind.is_facebook):
+        try:
+            discount = find_valid_code(discount_code)
+        except DomainError:
+            discount = None
+    return Summary(lines, rate, discount)
+
+
+# --- placing the order ---------------------------------------------------------------------
+
+
+@dataclass
+class CheckoutDetails:
+    """What the shopper typed into the checkout form."""
+
+    email: str
+    first_name: str
+    last_name: str
+    address: str
+    city: str
+    region: str
+    postal_code: str
+    country: str
+    shipping_rate_id: object
+    card_number: str
+    idempotency_key: str
+    discount_code: str = ""
+    messenger_opt_in: bool = False
+
+
+DRAFT_FIELDS = ("email", "first_name", "last_name", "address", "city", "region", "postal_code",
+                "country", "shipping_rate", "discount_code")
+
+
+def new_idempotency_key() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def find_order_by_idempotency_key(key: str | None) -> Order | None:
+    if not key:
+        return None
+    return db.session.scalars(select(Order).where(Order.idempotency_key == key)).first()
+
+
+def _required(value: str | None, field_name: str, message: str, max_length: int) -> str:
+    value = " ".join((value or "").split())
+    if not value:
+        raise DomainError(message, field_name)
+    if len(value) > max_length:
+        raise DomainError(_("Use at most %(n)d characters.", n=max_length), field_name)
+    return value
+
+
+def check_details(kind: CheckoutKind, details: CheckoutDetails) -> dict:
+    """The order's contact and address fields, cleaned, or the first field's error."""
+    email = (details.email or "").strip()
+    if not email:
+        raise DomainError(_("Enter your email."), "email")
+    if not EMAIL_PATTERN.match(email) or len(email) > 254:
+        raise DomainError(_("Enter a valid email address."), "email")
+    values = {
+        "email": email,
+        "first_name": _required(details.first_name, "first_name", _("Enter your first name."), 120),
+        "last_name": _required(details.last_name, "last_name", _("Enter your last name."), 120),
+        "address": _required(details.address, "address", _("Enter your address."), 255),
+        "city": _required(details.city, "city", _("Enter your city."), 120),
+        "region": " ".join((details.region or "").split())[:120],
+        "postal_code": _required(details.postal_code, "postal_code", _("Enter your postal code."), 20),
+        "country": check_shipping_country(kind, details.country),
+    }
+    return values
+
+
+def place_order(
+    store: Store,
+    kind: CheckoutKind,
+    lines: list[CheckoutLine],
+    details: CheckoutDetails,
+    status_url: Callable[[Order], str],
+    facebook_account: FacebookAccount | None = None,
+    cart_token: str | None = None,
+) -> Order:
+    """Pay and place the order, or raise DomainError saying what to fix; nothing is kept then.
+
+    A second submit of the same form (same idempotency key) returns the order the first one placed.
+    """
+    existing = find_order_by_idempotency_key(details.idempotency_key)
+    if existing is not None:
+        return existing
+    if not details.idempotency_key or len(details.idempotency_key) > 64:
+        raise DomainError(_("This checkout form is out of date. Please reload the page and try again."))
+    if not lines:
+        raise DomainError(_("Your cart is empty."))
+
+    values = check_details(kind, details)
+    rate = find_shipping_rate(details.shipping_rate_id)
+    code = check_discount_allowed(kind, details.discount_code)
+    discount = find_valid_code(code) if code else None
+    check_card_number(details.card_number)
+    summary = Summary(lines, rate, discount)
+    opt_in_account = (facebook_account if details.messenger_opt_in and facebook_account is not None
+                      and store.messenger_active else None)
+
+    # Everything below is one transaction: stock, discount use, order number, order, e-mail.
+    try:
+        for line in sorted(lines, key=lambda l: l.variant.id):
+            _take_stock(line)
+        if discount is not None:
+            use_code(discount)
+        payment = charge(details.card_number, summary.total_cents)
+        placed_at = clock.now()
+        order = Order(
+            number=_next_order_number(store),
+            token=secrets.token_urlsafe(32),
+            idempotency_key=details.idempotency_key,
+            sales_channel=kind.sales_channel,
+            checkout=kind.checkout,
+            currency=store.currency,
+            subtotal_cents=summary.subtotal_cents,
+            discount_cents=summary.discount_cents,
+            shipping_cents=summary.shipping_cents,
+            total_cents=summary.total_cents,
+            discount_code=discount.code if discount else None,
+            shipping_rate_name=rate.name,
+            payment_gateway=payment.gateway,
+            payment_reference=payment.reference,
+            card_last_digits=payment.card_last_digits,
+            facebook_account_id=facebook_account.id if kind.is_facebook and facebook_account else None,
+            page_id=store.messenger_page_id or store.facebook_page_id,
+            placed_at=placed_at,
+            ship_by=(add_business_days(placed_at, store.ship_by_business_days).date()
+                     if kind.is_facebook else None),
+            **values,
+        )
+        for line in lines:
+            order.lines.append(OrderLine(
+                variant_id=line.variant.id, product_title=line.product_title,
+                variant_title=line.variant_title, price_cents=line.price_cents, quantity=line.quantity,
+            ))
+        order.events.append(OrderEvent(kind="placed", created_at=placed_at,
+                                       message=_("Order placed and confirmed")))
+        db.session.add(order)
+        db.session.flush()
+        events.publish("order_placed", order, opt_in_account=opt_in_account, opt_in_user_ref=None)
+        queue_confirmation(store, order, status_url(order))
+        if cart_token:
+            clear_cart(cart_token, commit=False)
+        db.session.commit()
+    except IntegrityError:
+        # The same form was submitted twice at once: the other request placed the order.
+        db.session.rollback()
+        existing = find_order_by_idempotency_key(details.idempotency_key)
+        if existing is not None:
+            return existing
+        raise
+    except Exception:
+        # A refused payment, a sold-out item, a used-up code: nothing of this order is kept.
+        db.session.rollback()
+        raise
+    return order
+
+
+def _take_stock(line: CheckoutLine) -> None:
+    """Take the line's quantity from stock, only if that much is still there."""
+    variant_id, title, quantity = line.variant.id, line.product_title, line.quantity
+    if line.variant_title and line.variant_title != "Default":
+        title = f"{title} ({line.variant_title})"
+    result = db.session.execute(
+        update(Variant)
+        .where(Variant.id == variant_id, Variant.stock >= quantity)
+        .values(stock=Variant.stock - quantity)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        db.session.rollback()
+        left = db.session.scalar(select(Variant.stock).where(Variant.id == variant_id)) or 0
+        if left <= 0:
+            raise DomainError(_("%(item)s is sold out. Remove it to place your order.", item=title))
+        raise DomainError(_("Only %(count)d of %(item)s left. Lower the quantity to place your order.",
+                            count=left, item=title))
+
+
+def _next_order_number(store: Store) -> int:
+    """The next order number; the row stays locked until the order commits, so numbers never repeat."""
+    db.session.execute(
+        update(Store).where(Store.id == store.id)
+        .values(next_order_number=Store.next_order_number + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return db.session.scalar(select(Store.next_order_number - 1).where(Store.id == store.id))
+
+
+# --- the confirmation e-mail ---------------------------------------------------------------
+
+
+def confirmation_sender(store: Store, order: Order, facebook_sender: str) -> tuple[str, str]:
+    """Facebook checkout (and Messenger) confirmations come from Facebook, others from the store."""
+    if order.checkout == "facebook":
+        return "Facebook", facebook_sender
+    return store.name, store.email
+
+
+def queue_confirmation(store: Store, order: Order, status_url: str):
+    from flask import current_app
+
+    sender_name, sender_email = confirmation_sender(
+        store, order, current_app.config["FACEBOOK_MAIL_SENDER"])
+    body = render_template("email/order_confirmation.txt", order=order, store=store,
+                           status_url=status_url, country=country_name(order.country))
+    return mail.queue_email(
+        "order_confirmation", order.email,
+        _("Order %(number)s confirmed", number=order.name),
+        body, sender_name=sender_name, sender_email=sender_email,
+        reply_to=store.support_email if order.checkout == "store" else None,
+        order=order, dedupe_key=f"order-confirmation:{order.id}",
+    )
+
+
+def deliver_confirmation(order: Order, timeout: float = 3.0) -> None:
+    """Try the confirmation at once; if the SMTP server is slow or down the worker retries it."""
+    from .models import Email
+
+    email_id = db.session.scalar(
+        select(Email.id).where(Email.dedupe_key == f"order-confirmation:{order.id}"))
+    if email_id is not None:
+        mail.deliver(email_id, timeout=timeout)
+
+
+# --- after checkout: the order status page and the purchase history --------------------------
+
+
+def find_order_by_token(token: str | None) -> Order | None:
+    if not token or len(token) > 64:
+        return None
+    return db.session.scalars(
+        select(Order).where(Order.token == token).options(joinedload(Order.lines))
+    ).unique().first()
+
+
+@dataclass(frozen=True)
+class TimelineStep:
+    kind: str
+    title: str
+    done: bool
+    at: object = None
+    detail: str = ""
+
+
+def order_timeline(order: Order) -> list[TimelineStep]:
+    """Confirmed, shipped, out for delivery, delivered: each with when it happened, if it did."""
+    happened = {}
+    for event in order.events:
+        happened.setdefault(event.kind, event.created_at)
+    shipped_at = order.fulfilled_at or happened.get("fulfilled")
+    out_at = order.out_for_delivery_at or happened.get("out_for_delivery")
+    delivered_at = order.delivered_at or happened.get("delivered")
+    shipped_detail = ""
+    if shipped_at and order.carrier:
+        shipped_detail = _("%(carrier)s, tracking number %(number)s",
+                           carrier=order.carrier, number=order.tracking_number or "")
+    return [
+        TimelineStep("confirmed", _("Confirmed"), True, happened.get("placed") or order.placed_at),
+        TimelineStep("shipped", _("Shipped"), shipped_at is not None, shipped_at, shipped_detail),
+        TimelineStep("out_for_delivery", _("Out for delivery"), out_at is not None, out_at),
+        TimelineStep("delivered", _("Delivered"), delivered_at is not None, delivered_at),
+    ]
+
+
+def messenger_updates_account(order: Order) -> FacebookAccount | None:
+    """The account getting this order's updates in Messenger, or None when they are off."""
+    subscription = order.subscription
+    if subscription is None or subscription.state != "active":
+        return None
+    return subscription.facebook_account
+
+
+def purchase_history(account: FacebookAccount) -> list[Order]:
+    """The account's own orders placed on Facebook (Facebook checkout or Messenger), newest first."""
+    return list(db.session.scalars(
+        select(Order)
+        .where(Order.facebook_account_id == account.id,
+               Order.sales_channel.in_(("facebook_checkout", "messenger")))
+        .order_by(Order.placed_at.desc(), Order.id.desc())
+    ))
