@@ -1,11 +1,258 @@
-"""Placeholder until built."""
+"""A8: the inbox (conversations and replies), saved replies, and "Contact seller" inquiries."""
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from jinja2_fragments.flask import render_block
+from wtforms import StringField, TextAreaField
+
+from pageshop import clock
+from pageshop.errors import DomainError
+from pageshop.inbox import (
+    MAX_REPLY_LENGTH,
+    get_conversation,
+    list_conversations,
+    mark_read,
+    new_messages,
+    reply,
+    window_state,
+)
+from pageshop.inquiries import answer_by_email, get_inquiry, is_overdue, list_inquiries, mark_answered
+from pageshop.saved_replies import (
+    create_saved_reply,
+    delete_saved_reply,
+    fill_placeholders,
+    get_saved_reply,
+    insert_into,
+    list_saved_replies,
+    matching_saved_replies,
+    shortcut_prefix,
+    update_saved_reply,
+)
+from pageshop.store import get_store
+
 from . import bp
+from .forms import TokenForm, add_error
+
+
+class SavedReplyForm(FlaskForm):
+    title = StringField(_l("Title"))
+    body = TextAreaField(_l("Text"))
+
+
+class AnswerForm(FlaskForm):
+    answer = TextAreaField(_l("Answer"))
+
+
+def _fragment_response(html: str, status: int = 200):
+    response = make_response(html, status)
+    response.vary.add("HX-Request")
+    response.vary.add("HX-Target")
+    return response
+
+
+def _page_or_block(template: str, blocks: dict[str, str], status: int = 200, **context):
+    """The whole page, or one block of it when htmx targets that block's element."""
+    block = blocks.get(request.headers.get("HX-Target", ""))
+    if block is not None:
+        return _fragment_response(render_block(template, block, **context), status)
+    return _fragment_response(render_template(template, **context), status)
+
+
+# --- the inbox ------------------------------------------------------------------------------
+
+
+@bp.context_processor
+def inbox_helpers():
+    return {"window_state": window_state, "max_reply_length": MAX_REPLY_LENGTH}
+
 
 @bp.get("/inbox")
 def inbox():
-    return "Not built yet", 501
+    return _page_or_block(
+        "admin/inbox.html", {"inbox-list": "conversation_list"},
+        rows=list_conversations(get_store()), now=clock.now(),
+        current_id=request.args.get("current", type=int),
+    )
+
+
+def _conversation_or_404(conversation_id: int):
+    conversation = get_conversation(conversation_id)
+    if conversation is None:
+        abort(404)
+    return conversation
+
+
+def _conversation_page(conversation, status=200, reply_text="", reply_error=None, **extra):
+    messages = list(conversation.messages)
+    return _page_or_block(
+        "admin/conversation.html", {"reply-form": "reply_form"}, status,
+        conversation=conversation, messages=messages, last_id=messages[-1].id if messages else 0,
+        rows=list_conversations(get_store()), current_id=conversation.id, now=clock.now(),
+        saved_replies=list_saved_replies(), reply_text=reply_text, reply_error=reply_error, **extra,
+    )
+
+
+@bp.get("/inbox/<int:conversation_id>")
+def conversation(conversation_id):
+    conversation = _conversation_or_404(conversation_id)
+    target = request.headers.get("HX-Target")
+    text = request.args.get("text", "")
+    if target == "saved-reply-matches":
+        return _saved_reply_matches(conversation, text)
+    saved = get_saved_reply(request.args.get("insert", type=int))
+    if saved is not None:
+        text = insert_into(text, fill_placeholders(saved.body, conversation))
+    if target == "reply-text":
+        html = render_block("admin/conversation.html", "reply_text", conversation=conversation,
+                            reply_text=text, reply_error=None, autofocus=True)
+        html += render_block("admin/conversation.html", "saved_reply_matches", conversation=conversation,
+                             matches=[], oob=True)
+        return _fragment_response(html)
+    mark_read(conversation)
+    return _conversation_page(conversation, reply_text=text)
+
+
+def _saved_reply_matches(conversation, text: str):
+    """The saved replies whose title starts with what follows the `/` being typed."""
+    prefix = shortcut_prefix(text)
+    matches = matching_saved_replies(prefix) if prefix is not None else []
+    html = render_block("admin/conversation.html", "saved_reply_matches", conversation=conversation,
+                        matches=matches, prefix=prefix)
+    return _fragment_response(html)
+
+
+@bp.get("/inbox/<int:conversation_id>/messages")
+def conversation_messages(conversation_id):
+    """What arrived after `after`, for the live conversation; 204 when nothing did."""
+    conversation = _conversation_or_404(conversation_id)
+    if not request.headers.get("HX-Request"):
+        return redirect(url_for("admin.conversation", conversation_id=conversation.id))
+    messages = new_messages(conversation, request.args.get("after", 0, type=int))
+    if not messages:
+        return _fragment_response("", 204)
+    context = dict(conversation=conversation, messages=messages, last_id=messages[-1].id,
+                   now=clock.now(), oob=True)
+    html = render_template("admin/_inbox_messages.html", **context)
+    html += render_block("admin/conversation.html", "poller", **context)
+    html += render_block("admin/conversation.html", "window_notice", **context)
+    return _fragment_response(html)
+
+
+@bp.post("/inbox/<int:conversation_id>/reply")
+def reply_to_conversation(conversation_id):
+    conversation = _conversation_or_404(conversation_id)
+    text = request.form.get("text", "")
+    try:
+        reply(conversation, text, clock.now())
+    except DomainError as exc:
+        return _conversation_page(conversation, 422, reply_text=text, reply_error=exc.message)
+    if request.headers.get("HX-Target") == "reply-form":
+        response = _conversation_page(conversation)
+        response.headers["HX-Trigger"] = "reply-sent"
+        return response
+    flash(_("Reply sent."), "success")
+    return redirect(url_for("admin.conversation", conversation_id=conversation.id), code=303)
+
+
+# --- saved replies --------------------------------------------------------------------------
+
+
+def _saved_replies_page(form=None, status=200):
+    return render_template("admin/saved_replies.html", saved_replies=list_saved_replies(),
+                           form=form or SavedReplyForm(), delete_form=TokenForm()), status
+
+
+@bp.get("/saved-replies")
+def saved_replies():
+    return _saved_replies_page()
+
+
+@bp.post("/saved-replies")
+def create_saved_reply_view():
+    form = SavedReplyForm()
+    try:
+        saved = create_saved_reply(form.title.data, form.body.data)
+    except DomainError as exc:
+        add_error(form, exc.field, exc.message)
+        return _saved_replies_page(form, 422)
+    flash(_("Saved reply “%(title)s” created.", title=saved.title), "success")
+    return redirect(url_for("admin.saved_replies"), code=303)
+
+
+def _saved_reply_or_404(reply_id: int):
+    saved = get_saved_reply(reply_id)
+    if saved is None:
+        abort(404)
+    return saved
+
+
+@bp.get("/saved-replies/<int:reply_id>")
+def edit_saved_reply(reply_id):
+    saved = _saved_reply_or_404(reply_id)
+    return render_template("admin/saved_replies_edit.html", saved=saved, form=SavedReplyForm(obj=saved))
+
+
+@bp.post("/saved-replies/<int:reply_id>")
+def update_saved_reply_view(reply_id):
+    saved = _saved_reply_or_404(reply_id)
+    form = SavedReplyForm()
+    try:
+        update_saved_reply(saved, form.title.data, form.body.data)
+    except DomainError as exc:
+        add_error(form, exc.field, exc.message)
+        return render_template("admin/saved_replies_edit.html", saved=saved, form=form), 422
+    flash(_("Saved reply “%(title)s” updated.", title=saved.title), "success")
+    return redirect(url_for("admin.saved_replies"), code=303)
+
+
+@bp.post("/saved-replies/<int:reply_id>/delete")
+def delete_saved_reply_view(reply_id):
+    saved = _saved_reply_or_404(reply_id)
+    title = saved.title
+    delete_saved_reply(saved)
+    flash(_("Saved reply “%(title)s” deleted.", title=title), "success")
+    return redirect(url_for("admin.saved_replies"), code=303)
+
+
+# --- inquiries ------------------------------------------------------------------------------
 
 
 @bp.get("/inquiries")
 def inquiries():
-    return "Not built yet", 501
+    return render_template("admin/inquiries.html", inquiries=list_inquiries(), now=clock.now(),
+                           is_overdue=is_overdue, action_form=TokenForm())
+
+
+def _inquiry_or_404(inquiry_id: int):
+    inquiry = get_inquiry(inquiry_id)
+    if inquiry is None:
+        abort(404)
+    return inquiry
+
+
+@bp.post("/inquiries/<int:inquiry_id>/answered")
+def mark_inquiry_answered(inquiry_id):
+    inquiry = _inquiry_or_404(inquiry_id)
+    try:
+        mark_answered(inquiry, clock.now())
+    except DomainError as exc:
+        flash(exc.message, "error")
+    else:
+        flash(_("The inquiry about order %(name)s is marked as answered.", name=inquiry.order.name), "success")
+    return redirect(url_for("admin.inquiries"), code=303)
+
+
+@bp.route("/inquiries/<int:inquiry_id>/answer", methods=["GET", "POST"])
+def answer_inquiry(inquiry_id):
+    inquiry = _inquiry_or_404(inquiry_id)
+    form = AnswerForm()
+    if request.method == "POST":
+        try:
+            answer_by_email(inquiry, form.answer.data, clock.now())
+        except DomainError as exc:
+            add_error(form, exc.field, exc.message)
+            return render_template("admin/inquiries_answer.html", inquiry=inquiry, form=form), 422
+        flash(_("Your answer was e-mailed to %(email)s.", email=inquiry.email), "success")
+        return redirect(url_for("admin.inquiries"), code=303)
+    return render_template("admin/inquiries_answer.html", inquiry=inquiry, form=form)

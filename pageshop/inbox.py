@@ -1,0 +1,164 @@
+"""A8: the merchant's inbox: the Page's conversations, their window state, and replies.
+
+Replying follows the Messenger Platform's windows (pageshop.messenger.window): inside the 24-hour
+window a reply is an ordinary `RESPONSE`; from 24 hours to 7 days after the person's last message it
+goes out as a `HUMAN_AGENT` reply; after that it is refused.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+from sqlalchemy import func
+
+from .errors import DomainError
+from .extensions import db
+from .messenger.conversations import messages_after
+from .messenger.transport import Outgoing, SendError, get_transport
+from .messenger.window import (
+    human_agent_window_closes_at,
+    human_agent_window_open,
+    messaging_window_open,
+    window_closes_at,
+)
+from .models import Conversation, Message, Order, Store
+
+# The Messenger Platform's limit for one text message.
+MAX_REPLY_LENGTH = 2000
+
+WINDOW_LABELS = {
+    "open": _l("Open"),
+    "human_agent": _l("Human agent only"),
+    "closed": _l("Closed"),
+}
+
+
+@dataclass(frozen=True)
+class WindowState:
+    state: str  # open, human_agent or closed
+    time_left: timedelta | None
+    lane: str | None  # the lane a reply would take now: RESPONSE, HUMAN_AGENT or None
+
+    @property
+    def time_left_text(self) -> str:
+        return format_time_left(self.time_left) if self.time_left is not None else ""
+
+    @property
+    def label(self) -> str:
+        """"Open · 3 h left", "Human agent only · 5 days left", "Closed"."""
+        name = str(WINDOW_LABELS[self.state])
+        return f"{name} · {self.time_left_text}" if self.time_left is not None else name
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    conversation: Conversation
+    last_message: Message | None
+
+
+def window_state(conversation: Conversation, now: datetime) -> WindowState:
+    """Where the conversation stands: the one rule for the list, the page and `reply`."""
+    if messaging_window_open(conversation.last_customer_action_at, now):
+        return WindowState("open", window_closes_at(conversation.last_customer_action_at) - now, "RESPONSE")
+    if human_agent_window_open(conversation.last_customer_message_at, now):
+        closes_at = human_agent_window_closes_at(conversation.last_customer_message_at)
+        return WindowState("human_agent", closes_at - now, "HUMAN_AGENT")
+    return WindowState("closed", None, None)
+
+
+def format_time_left(left: timedelta) -> str:
+    """"3 h left", "5 days left": rounded down, never below one minute."""
+    minutes = max(1, int(left.total_seconds() // 60))
+    if minutes >= 24 * 60:
+        days = minutes // (24 * 60)
+        return ngettext("%(num)d day left", "%(num)d days left", days)
+    if minutes >= 60:
+        return _("%(hours)d h left", hours=minutes // 60)
+    return _("%(minutes)d min left", minutes=minutes)
+
+
+def inbox_page_id(store: Store) -> int | None:
+    """The Page whose conversations the inbox shows: Messenger's, or the shop's while it is removed."""
+    return store.messenger_page_id or store.facebook_page_id
+
+
+def list_conversations(store: Store) -> list[InboxRow]:
+    """The Page's conversations, the most recent first, each with its last message."""
+    page_id = inbox_page_id(store)
+    if page_id is None:
+        return []
+    conversations = list(db.session.scalars(
+        db.select(Conversation).where(Conversation.page_id == page_id)
+        .order_by(Conversation.last_message_at.desc().nulls_last(), Conversation.id.desc())
+    ))
+    last_ids = (
+        db.select(func.max(Message.id))
+        .where(Message.conversation_id.in_([c.id for c in conversations]))
+        .group_by(Message.conversation_id)
+    )
+    last_messages = {m.conversation_id: m for m in db.session.scalars(
+        db.select(Message).where(Message.id.in_(last_ids))
+    )} if conversations else {}
+    return [InboxRow(c, last_messages.get(c.id)) for c in conversations]
+
+
+def get_conversation(conversation_id: int) -> Conversation | None:
+    return db.session.get(Conversation, conversation_id)
+
+
+def mark_read(conversation: Conversation) -> None:
+    if conversation.unread_count:
+        conversation.unread_count = 0
+        db.session.commit()
+
+
+def new_messages(conversation: Conversation, after_id: int) -> list[Message]:
+    """What arrived since `after_id`; the merchant is looking at them, so they count as read."""
+    messages = messages_after(conversation, after_id)
+    if messages:
+        mark_read(conversation)
+    return messages
+
+
+def latest_order(conversation: Conversation) -> Order | None:
+    """The customer's most recent order, through the Facebook account of the conversation."""
+    if conversation.facebook_account_id is None:
+        return None
+    return db.session.scalars(
+        db.select(Order).where(Order.facebook_account_id == conversation.facebook_account_id)
+        .order_by(Order.placed_at.desc(), Order.id.desc()).limit(1)
+    ).first()
+
+
+def check_reply_text(text: str | None) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise DomainError(_("Write a reply before sending."), "text")
+    if len(text) > MAX_REPLY_LENGTH:
+        raise DomainError(_("A reply can have at most %(max)s characters; this one has %(count)s.",
+                            max=f"{MAX_REPLY_LENGTH:,}", count=f"{len(text):,}"), "text")
+    return text
+
+
+def reply(conversation: Conversation, text: str | None, now: datetime) -> Message:
+    """Send the merchant's reply on behalf of the Page, in the lane the windows allow."""
+    text = check_reply_text(text)
+    state = window_state(conversation, now)
+    if state.lane is None:
+        raise DomainError(_(
+            "This reply can't be sent: more than 7 days have passed since %(name)s's last message, "
+            "and the Messenger Platform allows replies only up to 7 days after it. "
+            "You can reply once they write again.",
+            name=conversation.display_name or _("the customer")), "text")
+    try:
+        message = get_transport().send(Outgoing(
+            conversation=conversation, kind="text", text=text, lane=state.lane, author="merchant",
+        ))
+    except SendError as exc:
+        db.session.rollback()
+        raise DomainError(_("The reply was not sent: %(reason)s", reason=exc.message), "text") from exc
+    db.session.commit()
+    return message

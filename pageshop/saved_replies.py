@@ -1,0 +1,121 @@
+"""A8: saved replies: texts the merchant keeps for questions that come up again and again.
+
+A saved reply may hold `{first_name}` and `{order_number}`; they are filled with the customer's
+values when the reply is put into the reply box.
+"""
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+
+from . import clock
+from .errors import DomainError
+from .extensions import db
+from .inbox import MAX_REPLY_LENGTH, latest_order
+from .models import Conversation, SavedReply
+
+MAX_TITLE_LENGTH = 120
+MAX_MATCHES = 8
+
+
+def list_saved_replies() -> list[SavedReply]:
+    return list(db.session.scalars(db.select(SavedReply).order_by(func.lower(SavedReply.title))))
+
+
+def get_saved_reply(reply_id: int | None) -> SavedReply | None:
+    return db.session.get(SavedReply, reply_id) if reply_id else None
+
+
+def create_saved_reply(title: str | None, body: str | None) -> SavedReply:
+    saved = SavedReply(created_at=clock.now())
+    return _save(saved, title, body)
+
+
+def update_saved_reply(saved: SavedReply, title: str | None, body: str | None) -> SavedReply:
+    return _save(saved, title, body)
+
+
+def delete_saved_reply(saved: SavedReply) -> None:
+    db.session.delete(saved)
+    db.session.commit()
+
+
+def _save(saved: SavedReply, title: str | None, body: str | None) -> SavedReply:
+    title = " ".join((title or "").split())
+    body = (body or "").strip()
+    if not title:
+        raise DomainError(_("Enter a title."), "title")
+    if len(title) > MAX_TITLE_LENGTH:
+        raise DomainError(_("A title can have at most %(max)d characters.", max=MAX_TITLE_LENGTH), "title")
+    if not body:
+        raise DomainError(_("Enter the text of the reply."), "body")
+    if len(body) > MAX_REPLY_LENGTH:
+        raise DomainError(_("A saved reply can have at most %(max)s characters, like any reply.",
+                            max=f"{MAX_REPLY_LENGTH:,}"), "body")
+    if _title_taken(title, saved.id):
+        raise DomainError(_("There is already a saved reply called “%(title)s”.", title=title), "title")
+    saved.title = title
+    saved.body = body
+    db.session.add(saved)
+    try:
+        db.session.commit()
+    except IntegrityError as exc:  # the same title saved at the same moment elsewhere
+        db.session.rollback()
+        raise DomainError(_("There is already a saved reply called “%(title)s”.", title=title), "title") from exc
+    return saved
+
+
+def _title_taken(title: str, own_id: int | None) -> bool:
+    query = db.select(SavedReply.id).where(func.lower(SavedReply.title) == title.lower())
+    if own_id is not None:
+        query = query.where(SavedReply.id != own_id)
+    return db.session.scalars(query.limit(1)).first() is not None
+
+
+def matching_saved_replies(prefix: str) -> list[SavedReply]:
+    """Saved replies whose title starts with `prefix` (any case), for the `/` shortcut."""
+    prefix = prefix.strip().lower()
+    return list(db.session.scalars(
+        db.select(SavedReply)
+        .where(func.lower(SavedReply.title).startswith(prefix, autoescape=True))
+        .order_by(func.lower(SavedReply.title)).limit(MAX_MATCHES)
+    ))
+
+
+def fill_placeholders(body: str, conversation: Conversation) -> str:
+    """The saved reply as the customer should read it. Without a known value the text stays
+    readable: "there" for a missing first name; a missing order number keeps its placeholder,
+    so the merchant sees what to fill in before sending."""
+    account = conversation.facebook_account
+    first_name = (account.first_name if account else "") or (conversation.display_name or "").split(" ")[0]
+    text = body.replace("{first_name}", first_name or _("there"))
+    if "{order_number}" in text:
+        order = latest_order(conversation)
+        if order is not None:
+            text = text.replace("{order_number}", order.name)
+    return text
+
+
+def insert_into(current: str | None, filled: str) -> str:
+    """The reply box's text with a saved reply put in: replacing the `/title` being typed at the
+    end, or after what is already written."""
+    current = current or ""
+    shortcut = shortcut_prefix(current)
+    if shortcut is not None:
+        return current[: len(current) - len(shortcut) - 1] + filled
+    if current.strip():
+        return current.rstrip() + " " + filled
+    return filled
+
+
+def shortcut_prefix(text: str | None) -> str | None:
+    """The title being typed after a `/` at the end of the reply box, or None without one."""
+    text = text or ""
+    slash = text.rfind("/")
+    if slash == -1 or (slash > 0 and not text[slash - 1].isspace()):
+        return None
+    typed = text[slash + 1:]
+    if "\n" in typed or len(typed) > MAX_TITLE_LENGTH:
+        return None
+    return typed
