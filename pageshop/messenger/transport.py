@@ -26,6 +26,8 @@ class Outgoing:
     author: str = "page"  # page (automated) or merchant
     payload: dict[str, Any] | None = field(default=None)
     notification_id: int | None = None
+    # Graph transport: {"id": psid} or {"user_ref": ...}; None means the conversation's PSID.
+    recipient: dict[str, str] | None = None
 
 
 class SendError(Exception):
