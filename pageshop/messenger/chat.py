@@ -1,0 +1,176 @@
+"""The shopper's side of the conversation with the Page (S10): messages, the menu, quick replies and
+product search. Every action of the shopper opens the 24-hour window (M4); the Page's answers to
+them go in the RESPONSE lane.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from sqlalchemy import case
+
+from ..errors import DomainError
+from ..extensions import db
+from ..models import Conversation, FacebookAccount, Message, Product, Store, Variant
+from .compose import absolute_url
+from .conversations import find_conversation, open_conversation, record_incoming
+from .subscriptions import turn_off_updates
+from .transport import Outgoing, SendError, get_transport
+
+MAX_MESSAGE = 2000
+SEARCH_LIMIT = 10
+
+MENU = ("order_update_settings", "search_products")
+QUICK_REPLIES = ("turn_off", "keep")
+
+
+def menu_label(choice: str) -> str:
+    return {"order_update_settings": _("Order update settings"),
+            "search_products": _("Search products")}[choice]
+
+
+def quick_reply_label(choice: str) -> str:
+    return {"turn_off": _("Turn off order updates"), "keep": _("Keep receiving updates")}[choice]
+
+
+@dataclass
+class ShopperView:
+    """What the shopper's Messenger shows: the conversation, or why there is none."""
+
+    conversation: Conversation | None
+    page_name: str
+    can_write: bool
+
+
+def shopper_view(account: FacebookAccount, store: Store) -> ShopperView:
+    """With the channel on: the conversation with its Page (maybe not started yet). With it removed:
+    the account's latest conversation with the store goes on; without one, nothing can start."""
+    if store.messenger_active:
+        conversation = find_conversation(store.messenger_page_id, account.id)
+        return ShopperView(conversation, store.messenger_page.name, True)
+    conversation = db.session.scalars(
+        db.select(Conversation).filter_by(facebook_account_id=account.id)
+        .order_by(Conversation.last_message_at.desc().nulls_last(), Conversation.id.desc())
+    ).first()
+    if conversation is None:
+        page = store.facebook_page
+        return ShopperView(None, page.name if page else store.name, False)
+    return ShopperView(conversation, conversation.page.name, True)
+
+
+def _conversation_for_action(account: FacebookAccount, store: Store) -> Conversation:
+    view = shopper_view(account, store)
+    if not view.can_write:
+        raise DomainError(_("%(page)s isn't taking messages right now.", page=view.page_name))
+    if view.conversation is None:
+        return open_conversation(store.messenger_page, account)
+    return view.conversation
+
+
+def _reply(conversation: Conversation, text: str, kind: str = "text", payload: dict | None = None) -> Message:
+    try:
+        return get_transport().send(Outgoing(conversation=conversation, kind=kind, text=text,
+                                             lane="RESPONSE", payload=payload))
+    except SendError as exc:
+        db.session.rollback()
+        raise DomainError(_("The Page couldn't answer right now: %(reason)s", reason=exc.message))
+
+
+def send_message(account: FacebookAccount, store: Store, text: str) -> Message:
+    """The shopper writes to the Page. Free text goes to the merchant's inbox; after "Search
+    products" it is the search query and the Page answers with product cards."""
+    text = (text or "").replace("\r\n", "\n").strip()
+    if not text:
+        raise DomainError(_("Write a message first."), "text")
+    if len(text) > MAX_MESSAGE:
+        raise DomainError(_("Your message is too long: use at most %(max)s characters.", max=MAX_MESSAGE),
+                          "text")
+    conversation = _conversation_for_action(account, store)
+    message = record_incoming(conversation, text)
+    if conversation.awaiting == "search_query":
+        conversation.awaiting = None
+        _answer_search(conversation, text)
+    db.session.commit()
+    return message
+
+
+def choose_menu(account: FacebookAccount, store: Store, choice: str) -> None:
+    if choice not in MENU:
+        raise DomainError(_("Choose one of the menu's options."), "choice")
+    conversation = _conversation_for_action(account, store)
+    record_incoming(conversation, menu_label(choice), kind="postback", payload={"menu": choice})
+    page_name = conversation.page.name
+    if choice == "order_update_settings":
+        conversation.awaiting = None
+        _reply(conversation,
+               _("Do you want to keep getting updates about your orders from %(page)s here?", page=page_name),
+               kind="quick_replies",
+               payload={"quick_replies": [{"title": quick_reply_label(c), "choice": c} for c in QUICK_REPLIES]})
+    else:
+        conversation.awaiting = "search_query"
+        _reply(conversation, _("What are you looking for? Send a word or two, like a product name."))
+    db.session.commit()
+
+
+def choose_quick_reply(account: FacebookAccount, store: Store, choice: str) -> None:
+    if choice not in QUICK_REPLIES:
+        raise DomainError(_("Choose one of the answers."), "choice")
+    conversation = _conversation_for_action(account, store)
+    record_incoming(conversation, quick_reply_label(choice), kind="postback", payload={"quick_reply": choice})
+    page = conversation.page
+    if choice == "turn_off":
+        turn_off_updates(account, page)
+        _reply(conversation, _("You won't get order updates from %(page)s anymore.", page=page.name))
+    else:
+        _reply(conversation, _("You'll keep getting order updates from %(page)s here.", page=page.name))
+    db.session.commit()
+
+
+# --- product search -----------------------------------------------------------------------
+
+
+def _answer_search(conversation: Conversation, query: str) -> Message:
+    products = find_products(query)
+    if not products:
+        return _reply(conversation, _("Nothing matched “%(query)s”. Try another word.", query=query))
+    cards = []
+    for product in products:
+        variant = next((v for v in product.variants if v.stock > 0), None)
+        cards.append({
+            "title": product.title,
+            "price_cents": (variant or product.variants[0]).price_cents if product.variants else 0,
+            "image_url": absolute_url("storefront.product_image", filename=product.image_filename)
+            if product.image_filename else None,
+            "product_url": absolute_url("storefront.product", handle=product.handle),
+            "buy_url": absolute_url("storefront.checkout", variant=variant.id, quantity=1, source="messenger")
+            if variant else None,
+            "sold_out": variant is None,
+        })
+    return _reply(conversation, _("Here's what I found for “%(query)s”:", query=query),
+                  kind="product_cards", payload={"query": query, "cards": cards})
+
+
+def find_products(query: str) -> list[Product]:
+    try:
+        from ..catalog import search_products  # the catalog's own search, when it exists
+    except ImportError:
+        search_products = None
+    if search_products is not None:
+        return list(search_products(query, limit=SEARCH_LIMIT))
+    like = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    in_stock = db.select(Variant.id).where(Variant.product_id == Product.id, Variant.stock > 0).exists()
+    return list(db.session.scalars(
+        db.select(Product)
+        .where(Product.published_facebook.is_(True), Product.title.ilike(like, escape="\\"))
+        .order_by(case((in_stock, 0), else_=1), Product.title)
+        .limit(SEARCH_LIMIT)
+    ))
+
+
+def conversation_messages(conversation: Conversation | None, after_id: int = 0) -> list[Message]:
+    if conversation is None:
+        return []
+    return list(db.session.scalars(
+        db.select(Message).where(Message.conversation_id == conversation.id, Message.id > after_id)
+        .order_by(Message.id)
+    ))

@@ -1,0 +1,86 @@
+"""What an order notification says (M4): the merchant's text inside the 24-hour window, the standard
+utility wording outside it, and the structured part (receipt card, tracking details).
+
+Links in messages must be absolute (the shopper opens them from Messenger). Inside a request they
+use the request's host; the worker has no request, so it uses the PUBLIC_URL setting.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from flask import current_app, has_request_context, url_for
+
+from ..models import Conversation, Notification, Order, Store
+from .message_templates import UTILITY_BODIES, get_customization, inside_text, render_text
+from .transport import Outgoing
+from .window import messaging_window_open
+
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:5000"
+
+KINDS = {
+    "order_confirmation": "receipt",
+    "shipping_update": "shipping_update",
+    "out_for_delivery": "delivery_update",
+    "delivered": "delivery_update",
+}
+
+
+def absolute_url(endpoint: str, **values) -> str:
+    if has_request_context():
+        return url_for(endpoint, _external=True, **values)
+    base = urlsplit(current_app.config.get("PUBLIC_URL") or DEFAULT_PUBLIC_URL)
+    adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/",
+                                       url_scheme=base.scheme or "http")
+    return adapter.build(endpoint, values, force_external=True)
+
+
+def order_values(order: Order, store: Store | None) -> dict[str, str]:
+    return {
+        "order_number": order.name,
+        "first_name": order.first_name,
+        "tracking_number": order.tracking_number or "",
+        "tracking_link": order.tracking_url or "",
+        "shop_name": store.name if store else "",
+    }
+
+
+def compose_notification(notification: Notification, conversation: Conversation, store: Store | None,
+                         now: datetime) -> Outgoing:
+    order = notification.order
+    event = notification.event
+    values = order_values(order, store)
+    if messaging_window_open(conversation.last_customer_action_at, now):
+        custom = get_customization(event)
+        text, lane = inside_text(custom.body, custom.promo_note, values), "UPDATE"
+    else:
+        text, lane = render_text(UTILITY_BODIES[event], values), "UTILITY"
+    return Outgoing(conversation=conversation, kind=KINDS[event], text=text, lane=lane,
+                    payload=notification_payload(order, event), notification_id=notification.id)
+
+
+def notification_payload(order: Order, event: str) -> dict:
+    payload = {
+        "event": event,
+        "order_number": order.name,
+        "order_url": order_status_url(order),
+    }
+    if event == "order_confirmation":
+        payload.update(
+            items=[{"title": line.product_title, "variant": line.variant_title,
+                    "quantity": line.quantity, "price_cents": line.price_cents}
+                   for line in order.lines],
+            subtotal_cents=order.subtotal_cents, shipping_cents=order.shipping_cents,
+            discount_cents=order.discount_cents, total_cents=order.total_cents,
+            currency=order.currency,
+        )
+    elif event == "shipping_update":
+        payload.update(carrier=order.carrier or "", tracking_number=order.tracking_number or "",
+                       tracking_url=order.tracking_url or "")
+    else:
+        payload.update(status=event)
+    return payload
+
+
+def order_status_url(order: Order) -> str:
+    return absolute_url("storefront.order_status", token=order.token)

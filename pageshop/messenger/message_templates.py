@@ -1,0 +1,178 @@
+"""The texts of order notifications (A7, M4): the merchant's customizations, the defaults, and the
+standard wording of the utility-message templates used outside the 24-hour window.
+
+Merchant-edited texts are Jinja templates, but only plain placeholders are allowed: they are parsed,
+checked node by node, and rendered in an `ImmutableSandboxedEnvironment` with `StrictUndefined`.
+The texts are plain text (autoescape off); pages escape them when they show them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, meta, nodes
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from .. import clock
+from ..errors import DomainError
+from ..extensions import db
+from ..models import NOTIFICATION_EVENTS, MessageTemplate
+
+PLACEHOLDERS = ("order_number", "first_name", "tracking_number", "tracking_link", "shop_name")
+MAX_BODY = 1000
+MAX_PROMO_NOTE = 500
+
+EVENT_LABELS = {
+    "order_confirmation": _l("Order confirmation"),
+    "shipping_update": _l("Shipping update"),
+    "out_for_delivery": _l("Out for delivery"),
+    "delivered": _l("Delivered"),
+}
+
+DEFAULT_BODIES = {
+    "order_confirmation": "Hi {{ first_name }}, thanks for your order {{ order_number }} from "
+                          "{{ shop_name }}! We'll send you a message here when it ships.",
+    "shipping_update": "Good news, {{ first_name }}: your order {{ order_number }} is on its way! "
+                       "Tracking number: {{ tracking_number }}. Follow it here: {{ tracking_link }}",
+    "out_for_delivery": "Your order {{ order_number }} is out for delivery today, {{ first_name }}.",
+    "delivered": "Your order {{ order_number }} was delivered. Thank you for shopping with "
+                 "{{ shop_name }}, {{ first_name }}!",
+}
+
+# The approved utility-message templates: the standard wording, never customized (M4).
+UTILITY_BODIES = {
+    "order_confirmation": "Order {{ order_number }} confirmed. Hi {{ first_name }}, {{ shop_name }} "
+                          "received your order and will let you know when it ships.",
+    "shipping_update": "Order {{ order_number }} has shipped. Tracking number: {{ tracking_number }}. "
+                       "Track your package: {{ tracking_link }}",
+    "out_for_delivery": "Order {{ order_number }} is out for delivery.",
+    "delivered": "Order {{ order_number }} has been delivered.",
+}
+
+SAMPLE_VALUES = {
+    "order_number": "#1001",
+    "first_name": "Alex",
+    "tracking_number": "1Z999AA10123456784",
+    "tracking_link": "https://www.ups.com/track?tracknum=1Z999AA10123456784",
+    "shop_name": "Maple & Thread",
+}
+
+_env = ImmutableSandboxedEnvironment(autoescape=False, undefined=StrictUndefined,
+                                     keep_trailing_newline=True)
+
+
+@dataclass(frozen=True)
+class Customization:
+    event: str
+    body: str
+    promo_note: str
+    customized: bool
+
+
+def check_event(event: str) -> str:
+    if event not in NOTIFICATION_EVENTS:
+        raise DomainError(_("Choose one of the order messages."), "event")
+    return event
+
+
+def get_customization(event: str) -> Customization:
+    saved = db.session.scalars(db.select(MessageTemplate).filter_by(event=event)).first()
+    if saved is None:
+        return Customization(event, DEFAULT_BODIES[event], "", False)
+    return Customization(event, saved.body, saved.promo_note or "", True)
+
+
+def check_template(source: str, field: str) -> None:
+    """Raise a DomainError unless `source` is plain text with documented `{{ placeholders }}`."""
+    try:
+        tree = _env.parse(source)
+    except TemplateSyntaxError as exc:
+        raise DomainError(_("This text can't be read as a template (line %(line)s: %(error)s). "
+                            "Write placeholders like {{ order_number }}.",
+                            line=exc.lineno, error=exc.message), field)
+    unknown = sorted(meta.find_undeclared_variables(tree) - set(PLACEHOLDERS))
+    for node in tree.body:
+        if not isinstance(node, nodes.Output):
+            raise DomainError(_("Only placeholders like {{ order_number }} are allowed here: "
+                                "no {% ... %} blocks."), field)
+        for part in node.nodes:
+            if isinstance(part, nodes.TemplateData):
+                continue
+            if not isinstance(part, nodes.Name):
+                raise DomainError(_("Only plain placeholders like {{ order_number }} are allowed: "
+                                    "no attributes, calculations, filters or calls."), field)
+            if part.name not in PLACEHOLDERS:
+                unknown = unknown or [part.name]
+    if unknown:
+        raise DomainError(_("Unknown placeholder {{ %(name)s }}. You can use: %(names)s.",
+                            name=unknown[0], names=placeholder_list()), field)
+    try:
+        _env.from_string(source).render(SAMPLE_VALUES)
+    except TemplateError as exc:  # pragma: no cover - the checks above leave nothing to fail
+        raise DomainError(_("This text can't be rendered: %(error)s", error=str(exc)), field)
+
+
+def placeholder_list() -> str:
+    return ", ".join("{{ %s }}" % name for name in PLACEHOLDERS)
+
+
+def render_text(source: str, values: dict[str, str]) -> str:
+    """Render a checked template; values missing for this order render as empty text."""
+    full = {name: values.get(name) or "" for name in PLACEHOLDERS}
+    return _env.from_string(source).render(full).strip()
+
+
+def clean(event: str, body: str, promo_note: str) -> tuple[str, str]:
+    check_event(event)
+    body = (body or "").replace("\r\n", "\n").strip()
+    promo_note = (promo_note or "").replace("\r\n", "\n").strip()
+    if not body:
+        raise DomainError(_("Write the message text."), "body")
+    if len(body) > MAX_BODY:
+        raise DomainError(_("Use at most %(max)s characters for the message.", max=MAX_BODY), "body")
+    if len(promo_note) > MAX_PROMO_NOTE:
+        raise DomainError(_("Use at most %(max)s characters for the promotional note.",
+                            max=MAX_PROMO_NOTE), "promo_note")
+    check_template(body, "body")
+    if promo_note:
+        check_template(promo_note, "promo_note")
+    return body, promo_note
+
+
+def save_customization(event: str, body: str, promo_note: str) -> MessageTemplate:
+    body, promo_note = clean(event, body, promo_note)
+    saved = db.session.scalars(db.select(MessageTemplate).filter_by(event=event)).first()
+    if saved is None:
+        saved = MessageTemplate(event=event, body=body)
+        db.session.add(saved)
+    saved.body = body
+    saved.promo_note = promo_note
+    saved.updated_at = clock.now()
+    db.session.commit()
+    return saved
+
+
+def reset_customization(event: str) -> None:
+    check_event(event)
+    db.session.execute(db.delete(MessageTemplate).where(MessageTemplate.event == event))
+    db.session.commit()
+
+
+@dataclass(frozen=True)
+class Preview:
+    inside: str
+    outside: str
+
+
+def preview(event: str, body: str, promo_note: str) -> Preview:
+    """Both forms of the message with sample values, as the shopper would read them."""
+    body, promo_note = clean(event, body, promo_note)
+    return Preview(inside=inside_text(body, promo_note, SAMPLE_VALUES),
+                   outside=render_text(UTILITY_BODIES[event], SAMPLE_VALUES))
+
+
+def inside_text(body: str, promo_note: str, values: dict[str, str]) -> str:
+    text = render_text(body, values)
+    note = render_text(promo_note, values) if promo_note else ""
+    return f"{text}\n\n{note}" if note else text
