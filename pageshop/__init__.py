@@ -36,6 +36,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     babel.init_app(app)
 
     from . import models  # noqa: F401  (registers the tables)
+    from . import messenger as _messenger  # noqa: F401  (registers listeners and the delivery job)
     from .templating import register_templating
 
     register_templating(app)
