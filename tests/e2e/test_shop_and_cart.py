@@ -1,0 +1,60 @@
+"""A shopper browses the Page's shop, picks a variant and manages the cart (S1-S4)."""
+import re
+
+from playwright.sync_api import Page, expect
+
+
+def test_shopper_finds_a_product_and_manages_the_cart(page: Page, shop, make_product):
+    make_product(title="Linen Shirt", variants=[("S / White", 3000, 5), ("M / Blue", 3500, 4)])
+    make_product(title="Wool Sweater", price_cents=6000, stock=3)
+    make_product(title="Linen Tote", price_cents=1500, stock=8)
+
+    page.goto(shop.url("/"))
+    page.get_by_role("link", name="Shop", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/shop$"))
+    results = page.locator("#shop-results")
+    expect(results.get_by_role("link", name="Wool Sweater")).to_be_visible()
+
+    # search as you type narrows the results without leaving the page
+    page.evaluate("window.stillTheSamePage = true")
+    page.get_by_role("searchbox", name="Search").fill("linen")
+    expect(results.get_by_role("link", name="Wool Sweater")).to_have_count(0)
+    expect(page).to_have_url(re.compile(r"q=linen"))
+    assert page.evaluate("window.stillTheSamePage") is True
+
+    results.get_by_role("link", name="Linen Shirt").click()
+    expect(page.get_by_role("heading", name="Linen Shirt")).to_be_visible()
+    offer = page.locator("#offer")
+    expect(offer).to_contain_text("$30.00")
+    page.get_by_label("Options").select_option(label="M / Blue")
+    expect(offer).to_contain_text("$35.00")
+    page.get_by_label("Quantity").fill("2")
+    page.get_by_role("button", name="Add to cart").click()
+    expect(page.get_by_role("status").filter(has_text="Added to your cart")).to_contain_text(
+        "Linen Shirt (M / Blue) × 2")
+
+    page.goto(shop.url("/shop?q=tote"))
+    page.get_by_role("link", name="Linen Tote").click()
+    page.get_by_role("button", name="Add to cart").click()
+    expect(page.get_by_text("Added to your cart: Linen Tote × 1")).to_be_visible()
+
+    page.get_by_role("link", name="Cart", exact=True).click()
+    subtotal = page.locator("#cart-subtotal")
+    expect(subtotal).to_have_text("$85.00")
+    page.evaluate("window.stillTheSamePage = true")
+    shirt = page.get_by_role("row").filter(has_text="Linen Shirt")
+    shirt.get_by_label("Quantity of Linen Shirt (M / Blue)").fill("3")
+    shirt.get_by_label("Quantity of Linen Shirt (M / Blue)").press("Tab")
+    expect(subtotal).to_have_text("$120.00")
+
+    # more than in stock: a clear message, the cart unchanged
+    page.get_by_label("Quantity of Linen Tote").fill("9")
+    page.get_by_label("Quantity of Linen Tote").press("Tab")
+    expect(page.get_by_text("Only 8 left in stock.")).to_be_visible()
+    expect(subtotal).to_have_text("$120.00")
+
+    page.get_by_role("row").filter(has_text="Linen Shirt").get_by_role("button", name="Remove").click()
+    expect(page.get_by_role("row").filter(has_text="Linen Shirt")).to_have_count(0)
+    expect(subtotal).to_have_text("$15.00")
+    assert page.evaluate("window.stillTheSamePage") is True
+    expect(page.get_by_role("link", name="Checkout")).to_be_visible()
