@@ -545,3 +545,17 @@ class WebhookReceipt(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(255), unique=True)
     received_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+
+
+class WebhookDelivery(db.Model):
+    """A Messenger Platform webhook call as received (raw, signature checked): kept before the 200
+    is sent, processed by the worker, so nothing is lost and the Platform never waits."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (Index("ix_webhook_deliveries_due", "processed_at", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    body: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    processed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
