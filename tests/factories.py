@@ -161,3 +161,34 @@ def make_order(
     db.session.add(order)
     db.session.commit()
     return order
+
+
+# --- checkout (S5): what a shopper types, with the form's own idempotency key ------------------
+
+US_ADDRESS = {
+    "email": "alex@example.com",
+    "first_name": "Alex",
+    "last_name": "Rivera",
+    "address": "1 Main St",
+    "city": "Springfield",
+    "region": "IL",
+    "postal_code": "62701",
+    "country": "US",
+    "card_number": "1",
+}
+
+
+def checkout_form(client, url: str, **overrides) -> dict:
+    """Open the checkout at `url` as a browser would and return the filled-in form's fields
+    (a US address, the first shipping rate, card "1"), with the page's own idempotency key."""
+    import re
+
+    from pageshop.models import ShippingRate
+
+    html = client.get(url).get_data(as_text=True)
+    found = re.search(r'name="idempotency_key"[^>]*value="([^"]+)"', html)
+    assert found, "the checkout form has no idempotency key"
+    rate = db.session.scalars(db.select(ShippingRate).order_by(ShippingRate.position)).first()
+    fields = dict(US_ADDRESS, idempotency_key=found.group(1), shipping_rate=str(rate.id))
+    fields.update(overrides)
+    return {name: value for name, value in fields.items() if value is not None}
