@@ -1,16 +1,255 @@
-"""Placeholder until built."""
+"""A2: the catalog: products (variants, image, publishing), collections, discount codes."""
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from wtforms import SelectChoice
+
+from pageshop.catalog_admin import (
+    VariantInput,
+    all_collections,
+    all_discounts,
+    delete_collection,
+    delete_discount,
+    delete_product,
+    get_collection,
+    get_discount,
+    get_product,
+    save_collection,
+    save_discount,
+    save_product,
+    search_products,
+)
+from pageshop.errors import DomainError
+from pageshop.money import format_money
+
 from . import bp
+from .forms import CollectionForm, DiscountForm, ProductForm, TokenForm, add_error
+from .orders import render_page_or_block
+
+
+def _or_404(thing):
+    if thing is None:
+        abort(404)
+    return thing
+
+
+def _show_error(form, exc: DomainError) -> str | None:
+    """Put the error next to its field; otherwise return it for the top of the form."""
+    return None if add_error(form, exc.field, exc.message) else exc.message
+
+
+# --- products ----------------------------------------------------------------------------
+
 
 @bp.get("/products")
 def products():
-    return "Not built yet", 501
+    query = request.args.get("q", "").strip()
+    page = request.args.get("page", 1, type=int)
+    results = search_products(query, page)
+    return render_page_or_block("admin/products.html", "results", "product-results",
+                                results=results, filters={"q": query})
+
+
+def _product_form_data(product) -> dict:
+    return {
+        "title": product.title,
+        "handle": product.handle,
+        "description": product.description,
+        "collections": [c.id for c in product.collections],
+        "published_online_store": product.published_online_store,
+        "published_facebook": product.published_facebook,
+        "variants": [
+            {"id": str(v.id), "title": v.title, "price": format_money(v.price_cents, "").strip(),
+             "stock": str(v.stock)}
+            for v in product.variants
+        ],
+    }
+
+
+def _render_product_form(form, product=None, error=None, status=200):
+    form.collections.choices = [SelectChoice(c.id, c.title) for c in all_collections()]
+    if not any(row.form.id.data in (None, "") and not (row.form.title.data or row.form.price.data)
+               for row in form.variants):
+        form.variants.append_entry()  # a blank row to add a variant
+    return render_template("admin/product_form.html", form=form, product=product, error=error,
+                           delete_form=TokenForm()), status
+
+
+def _variant_inputs(form) -> list[VariantInput]:
+    rows = []
+    for row in form.variants:
+        raw_id = (row.form.id.data or "").strip()
+        rows.append(VariantInput(
+            id=int(raw_id) if raw_id.isdigit() else None,
+            title=row.form.title.data or "",
+            price=row.form.price.data or "",
+            stock=row.form.stock.data or "",
+            remove=bool(row.form.remove.data),
+        ))
+    return rows
+
+
+def _save_product_from(form, product):
+    return save_product(
+        product,
+        title=form.title.data,
+        handle=form.handle.data,
+        description=form.description.data,
+        collection_ids=[int(v) for v in request.form.getlist("collections") if v.isdigit()],
+        online_store=form.published_online_store.data,
+        facebook=form.published_facebook.data,
+        variants=_variant_inputs(form),
+        image=form.image.data,
+        remove_image=form.remove_image.data,
+    )
+
+
+@bp.route("/products/new", methods=["GET", "POST"])
+def new_product():
+    form = ProductForm()
+    if request.method == "POST":
+        try:
+            product = _save_product_from(form, None)
+        except DomainError as exc:
+            return _render_product_form(form, error=_show_error(form, exc), status=422)
+        flash(_("Product %(title)s created.", title=product.title), "success")
+        return redirect(url_for("admin.edit_product", product_id=product.id), code=303)
+    return _render_product_form(form)
+
+
+@bp.route("/products/<int:product_id>", methods=["GET", "POST"])
+def edit_product(product_id):
+    product = _or_404(get_product(product_id))
+    if request.method == "POST":
+        form = ProductForm()
+        try:
+            _save_product_from(form, product)
+        except DomainError as exc:
+            return _render_product_form(form, product, error=_show_error(form, exc), status=422)
+        flash(_("Product saved."), "success")
+        return redirect(url_for("admin.edit_product", product_id=product.id), code=303)
+    return _render_product_form(ProductForm(data=_product_form_data(product)), product)
+
+
+@bp.post("/products/<int:product_id>/delete")
+def remove_product(product_id):
+    product = _or_404(get_product(product_id))
+    title = product.title
+    delete_product(product)
+    flash(_("Product %(title)s deleted.", title=title), "success")
+    return redirect(url_for("admin.products"), code=303)
+
+
+# --- collections ---------------------------------------------------------------------------
 
 
 @bp.get("/collections")
 def collections():
-    return "Not built yet", 501
+    return render_template("admin/collections.html", collections=all_collections())
+
+
+@bp.route("/collections/new", methods=["GET", "POST"])
+def new_collection():
+    form = CollectionForm()
+    if request.method == "POST":
+        try:
+            collection = save_collection(None, title=form.title.data, handle=form.handle.data,
+                                         description=form.description.data)
+        except DomainError as exc:
+            return _render_collection_form(form, None, _show_error(form, exc), 422)
+        flash(_("Collection %(title)s created.", title=collection.title), "success")
+        return redirect(url_for("admin.collections"), code=303)
+    return _render_collection_form(form)
+
+
+@bp.route("/collections/<int:collection_id>", methods=["GET", "POST"])
+def edit_collection(collection_id):
+    collection = _or_404(get_collection(collection_id))
+    if request.method == "POST":
+        form = CollectionForm()
+        try:
+            save_collection(collection, title=form.title.data, handle=form.handle.data,
+                            description=form.description.data)
+        except DomainError as exc:
+            return _render_collection_form(form, collection, _show_error(form, exc), 422)
+        flash(_("Collection saved."), "success")
+        return redirect(url_for("admin.collections"), code=303)
+    return _render_collection_form(CollectionForm(obj=collection), collection)
+
+
+def _render_collection_form(form, collection=None, error=None, status=200):
+    return render_template("admin/collection_form.html", form=form, collection=collection, error=error,
+                           delete_form=TokenForm()), status
+
+
+@bp.post("/collections/<int:collection_id>/delete")
+def remove_collection(collection_id):
+    collection = _or_404(get_collection(collection_id))
+    title = collection.title
+    delete_collection(collection)
+    flash(_("Collection %(title)s deleted.", title=title), "success")
+    return redirect(url_for("admin.collections"), code=303)
+
+
+# --- discount codes --------------------------------------------------------------------------
 
 
 @bp.get("/discounts")
 def discounts():
-    return "Not built yet", 501
+    return render_template("admin/discounts.html", discounts=all_discounts())
+
+
+def _save_discount_from(form, discount):
+    return save_discount(
+        discount, code=form.code.data, kind=form.kind.data, value=form.value.data,
+        starts_at=form.starts_at.data, ends_at=form.ends_at.data, usage_limit=form.usage_limit.data,
+    )
+
+
+def _render_discount_form(form, discount=None, error=None, status=200):
+    return render_template("admin/discount_form.html", form=form, discount=discount, error=error,
+                           delete_form=TokenForm()), status
+
+
+@bp.route("/discounts/new", methods=["GET", "POST"])
+def new_discount():
+    form = DiscountForm()
+    if request.method == "POST":
+        try:
+            discount = _save_discount_from(form, None)
+        except DomainError as exc:
+            return _render_discount_form(form, None, _show_error(form, exc), 422)
+        flash(_("Discount code %(code)s created.", code=discount.code), "success")
+        return redirect(url_for("admin.discounts"), code=303)
+    return _render_discount_form(form)
+
+
+@bp.route("/discounts/<int:discount_id>", methods=["GET", "POST"])
+def edit_discount(discount_id):
+    discount = _or_404(get_discount(discount_id))
+    if request.method == "POST":
+        form = DiscountForm()
+        try:
+            _save_discount_from(form, discount)
+        except DomainError as exc:
+            return _render_discount_form(form, discount, _show_error(form, exc), 422)
+        flash(_("Discount code saved."), "success")
+        return redirect(url_for("admin.discounts"), code=303)
+    form = DiscountForm(data={
+        "code": discount.code,
+        "kind": discount.kind,
+        "value": str(discount.value) if discount.kind == "percentage"
+        else format_money(discount.value, "").strip(),
+        "starts_at": discount.starts_at.strftime("%Y-%m-%dT%H:%M") if discount.starts_at else "",
+        "ends_at": discount.ends_at.strftime("%Y-%m-%dT%H:%M") if discount.ends_at else "",
+        "usage_limit": str(discount.usage_limit) if discount.usage_limit is not None else "",
+    })
+    return _render_discount_form(form, discount)
+
+
+@bp.post("/discounts/<int:discount_id>/delete")
+def remove_discount(discount_id):
+    discount = _or_404(get_discount(discount_id))
+    code = discount.code
+    delete_discount(discount)
+    flash(_("Discount code %(code)s deleted.", code=code), "success")
+    return redirect(url_for("admin.discounts"), code=303)

@@ -1,0 +1,320 @@
+"""The merchant's catalog (A2): products with variants and an image, collections, discount codes."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_babel import gettext as _
+from sqlalchemy import or_
+from sqlalchemy.exc import IntegrityError
+
+from .errors import DomainError
+from .extensions import db
+from .images import delete_image, save_image
+from .models import Collection, DiscountCode, Product, Variant
+from .money import parse_money
+
+PRODUCTS_PER_PAGE = 25
+HANDLE_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+CODE_PATTERN = re.compile(r"^[A-Z0-9_-]+$")
+MAX_STOCK = 1_000_000
+
+
+def slugify(text: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", (text or "").lower()).strip("-")
+    return slug[:100].strip("-")
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+# --- products ----------------------------------------------------------------------------
+
+
+@dataclass
+class VariantInput:
+    """One row of the variants editor, as typed."""
+
+    id: int | None = None
+    title: str = ""
+    price: str = ""
+    stock: str = ""
+    remove: bool = False
+
+    @property
+    def blank(self) -> bool:
+        return self.id is None and not (self.title.strip() or self.price.strip() or self.stock.strip())
+
+
+def search_products(query: str = "", page: int = 1, per_page: int = PRODUCTS_PER_PAGE):
+    select = db.select(Product)
+    query = (query or "").strip()
+    if query:
+        like = f"%{_escape_like(query)}%"
+        select = select.where(or_(Product.title.ilike(like, escape="\\"),
+                                  Product.handle.ilike(like, escape="\\")))
+    select = select.order_by(Product.title, Product.id)
+    return db.paginate(select, page=max(page, 1), per_page=per_page, error_out=False)
+
+
+def get_product(product_id: int) -> Product | None:
+    return db.session.get(Product, product_id)
+
+
+def all_collections() -> list[Collection]:
+    return list(db.session.scalars(db.select(Collection).order_by(Collection.title, Collection.id)))
+
+
+def save_product(product: Product | None, *, title: str, handle: str = "", description: str = "",
+                 collection_ids: list[int] | None = None, online_store: bool = True,
+                 facebook: bool = True, variants: list[VariantInput], image=None,
+                 remove_image: bool = False) -> Product:
+    """Create (product=None) or update a product with its variants; all or nothing."""
+    title = (title or "").strip()
+    if not title:
+        raise DomainError(_("Enter a title."), "title")
+    if len(title) > 200:
+        raise DomainError(_("Use at most 200 characters for the title."), "title")
+    handle = _product_handle(product, title, handle)
+    rows = _checked_variants(product, variants)
+    new_image = None
+    if image is not None and getattr(image, "filename", None):
+        new_image = save_image(image.stream if hasattr(image, "stream") else image)
+
+    new = product is None
+    if new:
+        product = Product(handle=handle, title=title)
+        db.session.add(product)
+    product.title = title
+    product.handle = handle
+    product.description = (description or "").strip()
+    product.published_online_store = bool(online_store)
+    product.published_facebook = bool(facebook)
+    product.collections = [c for c in all_collections() if c.id in set(collection_ids or [])]
+
+    by_id = {v.id: v for v in product.variants} if not new else {}
+    keep = []
+    for row, price_cents, stock in rows:
+        variant = by_id.get(row.id) if row.id else None
+        if variant is None:
+            variant = Variant(title=row.title, price_cents=price_cents, stock=stock)
+        variant.title = row.title.strip() or "Default"
+        variant.price_cents = price_cents
+        variant.stock = stock
+        keep.append(variant)
+    for position, variant in enumerate(keep):
+        variant.position = position
+    product.variants = keep
+
+    old_image = product.image_filename
+    if new_image or remove_image:
+        product.image_filename = new_image
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        delete_image(new_image)
+        raise DomainError(_("This handle is already used by another product."), "handle")
+    if old_image and product.image_filename != old_image:
+        delete_image(old_image)
+    return product
+
+
+def _product_handle(product: Product | None, title: str, handle: str) -> str:
+    handle = (handle or "").strip().lower()
+    current_id = product.id if product else None
+    if handle:
+        if not HANDLE_PATTERN.match(handle) or len(handle) > 120:
+            raise DomainError(_("Use lower-case letters, digits and hyphens for the handle, like linen-apron."),
+                              "handle")
+        if _handle_taken(Product, handle, current_id):
+            raise DomainError(_("This handle is already used by another product."), "handle")
+        return handle
+    base = slugify(title) or "product"
+    handle, n = base, 1
+    while _handle_taken(Product, handle, current_id):
+        n += 1
+        handle = f"{base}-{n}"
+    return handle
+
+
+def _handle_taken(model, handle: str, current_id: int | None) -> bool:
+    select = db.select(model.id).where(model.handle == handle)
+    if current_id is not None:
+        select = select.where(model.id != current_id)
+    return db.session.scalars(select.limit(1)).first() is not None
+
+
+def _checked_variants(product: Product | None, variants: list[VariantInput]):
+    """[(row, price_cents, stock)] of the rows to keep; a field error for the first bad value."""
+    known = {v.id for v in product.variants} if product else set()
+    rows = []
+    for index, row in enumerate(variants):
+        if row.blank or row.remove:
+            continue
+        if row.id is not None and row.id not in known:
+            raise DomainError(_("This variant belongs to another product."), f"variants-{index}-title")
+        if len(row.title.strip()) > 200:
+            raise DomainError(_("Use at most 200 characters."), f"variants-{index}-title")
+        if not row.price.strip():
+            raise DomainError(_("Enter a price."), f"variants-{index}-price")
+        try:
+            price_cents = parse_money(row.price)
+        except DomainError as exc:
+            raise DomainError(exc.message, f"variants-{index}-price")
+        if price_cents > 100_000_000:
+            raise DomainError(_("Enter a price below 1,000,000."), f"variants-{index}-price")
+        stock_text = row.stock.strip() or "0"
+        if not re.fullmatch(r"-?\d+", stock_text):
+            raise DomainError(_("Enter the stock as a whole number, like 12."), f"variants-{index}-stock")
+        stock = int(stock_text)
+        if stock < 0:
+            raise DomainError(_("Stock can't be negative."), f"variants-{index}-stock")
+        if stock > MAX_STOCK:
+            raise DomainError(_("Enter a stock below 1,000,000."), f"variants-{index}-stock")
+        rows.append((row, price_cents, stock))
+    if not rows:
+        raise DomainError(_("A product needs at least one variant with a price."))
+    return rows
+
+
+def delete_product(product: Product) -> None:
+    image = product.image_filename
+    db.session.delete(product)
+    db.session.commit()
+    delete_image(image)
+
+
+# --- collections ---------------------------------------------------------------------------
+
+
+def get_collection(collection_id: int) -> Collection | None:
+    return db.session.get(Collection, collection_id)
+
+
+def save_collection(collection: Collection | None, *, title: str, handle: str = "",
+                    description: str = "") -> Collection:
+    title = (title or "").strip()
+    if not title:
+        raise DomainError(_("Enter a title."), "title")
+    if len(title) > 200:
+        raise DomainError(_("Use at most 200 characters for the title."), "title")
+    handle = (handle or "").strip().lower() or slugify(title)
+    if not HANDLE_PATTERN.match(handle) or len(handle) > 120:
+        raise DomainError(_("Use lower-case letters, digits and hyphens for the handle, like summer-sale."),
+                          "handle")
+    if _handle_taken(Collection, handle, collection.id if collection else None):
+        raise DomainError(_("This handle is already used by another collection."), "handle")
+    if collection is None:
+        collection = Collection(handle=handle, title=title)
+        db.session.add(collection)
+    collection.title = title
+    collection.handle = handle
+    collection.description = (description or "").strip()
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise DomainError(_("This handle is already used by another collection."), "handle")
+    return collection
+
+
+def delete_collection(collection: Collection) -> None:
+    """The collection goes; its products stay."""
+    db.session.delete(collection)
+    db.session.commit()
+
+
+# --- discount codes --------------------------------------------------------------------------
+
+
+def all_discounts() -> list[DiscountCode]:
+    return list(db.session.scalars(db.select(DiscountCode).order_by(DiscountCode.code)))
+
+
+def get_discount(discount_id: int) -> DiscountCode | None:
+    return db.session.get(DiscountCode, discount_id)
+
+
+def normalize_code(code: str | None) -> str:
+    """Codes are matched case-insensitively: kept upper-case, without spaces."""
+    return "".join((code or "").split()).upper()
+
+
+def parse_datetime(text: str | None, field: str) -> datetime | None:
+    """'2026-05-01T09:30' (a datetime-local input, UTC) -> datetime; '' -> None."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    for fmt in ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+    raise DomainError(_("Enter a date and time like 2026-05-01 09:30."), field)
+
+
+def save_discount(discount: DiscountCode | None, *, code: str, kind: str, value: str,
+                  starts_at: str = "", ends_at: str = "", usage_limit: str = "") -> DiscountCode:
+    code = normalize_code(code)
+    if not code:
+        raise DomainError(_("Enter a code."), "code")
+    if len(code) > 64 or not CODE_PATTERN.match(code):
+        raise DomainError(_("Use letters, digits, hyphens and underscores for the code (at most 64)."), "code")
+    taken = db.select(DiscountCode.id).where(db.func.upper(DiscountCode.code) == code)
+    if discount is not None:
+        taken = taken.where(DiscountCode.id != discount.id)
+    if db.session.scalars(taken.limit(1)).first() is not None:
+        raise DomainError(_("The code %(code)s already exists.", code=code), "code")
+
+    if kind not in ("percentage", "fixed"):
+        raise DomainError(_("Choose percentage or fixed amount."), "kind")
+    value = (value or "").strip()
+    if kind == "percentage":
+        if not re.fullmatch(r"\d{1,3}", value) or not 1 <= int(value) <= 100:
+            raise DomainError(_("Enter a percentage from 1 to 100."), "value")
+        amount = int(value)
+    else:
+        try:
+            amount = parse_money(value)
+        except DomainError as exc:
+            raise DomainError(exc.message, "value")
+        if amount <= 0:
+            raise DomainError(_("Enter an amount above 0."), "value")
+        if amount > 100_000_000:
+            raise DomainError(_("Enter an amount below 1,000,000."), "value")
+
+    start = parse_datetime(starts_at, "starts_at")
+    end = parse_datetime(ends_at, "ends_at")
+    if start and end and end <= start:
+        raise DomainError(_("The end must be after the start."), "ends_at")
+
+    limit = None
+    usage_limit = (usage_limit or "").strip()
+    if usage_limit:
+        if not re.fullmatch(r"\d{1,9}", usage_limit) or int(usage_limit) < 1:
+            raise DomainError(_("Enter a usage limit of 1 or more, or leave it empty."), "usage_limit")
+        limit = int(usage_limit)
+        used = discount.times_used if discount else 0
+        if limit < used:
+            raise DomainError(_("The code was already used %(count)s times; the limit can't be lower.",
+                                count=used), "usage_limit")
+
+    if discount is None:
+        discount = DiscountCode(code=code, kind=kind, value=amount, times_used=0)
+        db.session.add(discount)
+    discount.code, discount.kind, discount.value = code, kind, amount
+    discount.starts_at, discount.ends_at, discount.usage_limit = start, end, limit
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise DomainError(_("The code %(code)s already exists.", code=code), "code")
+    return discount
+
+
+def delete_discount(discount: DiscountCode) -> None:
+    db.session.delete(discount)
+    db.session.commit()
