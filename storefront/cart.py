@@ -8,7 +8,7 @@ from pageshop.catalog import get_variant
 from pageshop.errors import DomainError
 
 from . import bp
-from .shop import _product_channel, product_context
+from .shop import product_channel, product_context
 
 CART_TOKEN = "cart_token"
 CART_TARGET = "cart"
@@ -62,12 +62,16 @@ def add_to_cart():
             return render_block("storefront/product.html", "cart_notice", notice=None,
                                 error=error.message), 422
         product = variant.product
-        context = product_context(product, variant, _product_channel(product, request.form.get("channel")),
+        context = product_context(product, variant, product_channel(product, request.form.get("channel")),
                                   error=error.message, error_field=error.field)
         return render_template("storefront/product.html", **context), 422
 
-    notice = _("Added to your cart: %(title)s × %(quantity)d (%(in_cart)d in your cart).",
-               title=_line_title(variant), quantity=quantity, in_cart=item.quantity)
+    if item.quantity == quantity:
+        notice = _("Added to your cart: %(title)s × %(quantity)d.", title=_line_title(variant),
+                   quantity=quantity)
+    else:
+        notice = _("Added to your cart: %(title)s × %(quantity)d (%(in_cart)d in your cart).",
+                   title=_line_title(variant), quantity=quantity, in_cart=item.quantity)
     if _htmx_target() == NOTICE_TARGET:
         response = make_response(render_block("storefront/product.html", "cart_notice",
                                                notice=notice, error=None))

@@ -89,7 +89,7 @@ def online_store():
                     {}, handle)
 
 
-def _product_channel(product, requested: str | None) -> str:
+def product_channel(product, requested: str | None) -> str:
     """Which channel's look a product page has: the online store's when the shopper came from
     there (or the product is only published there), otherwise the Page's."""
     if requested == "online_store" and product.published_online_store:
@@ -131,7 +131,7 @@ def product(handle):
     variant = select_variant(product, _variant_arg(request.args))
     if variant is None:
         abort(404)
-    context = product_context(product, variant, _product_channel(product, request.args.get("channel")),
+    context = product_context(product, variant, product_channel(product, request.args.get("channel")),
                               quantity=_int_arg("quantity", 1))
     if request.headers.get("HX-Target") == OFFER_TARGET:
         html = render_block("storefront/product.html", "offer", **context)
@@ -156,7 +156,7 @@ def buy_product(handle):
         check_available(variant, quantity)
     except DomainError as error:
         context = product_context(product, variant,
-                                  _product_channel(product, request.form.get("channel")),
+                                  product_channel(product, request.form.get("channel")),
                                   error=error.message, error_field=error.field)
         return render_template("storefront/product.html", **context), 422
     return redirect(url_for("storefront.checkout", variant=variant.id, quantity=quantity), code=303)
