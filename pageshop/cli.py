@@ -59,3 +59,7 @@ def register_cli(app: Flask) -> None:
     from . import seed
 
     seed.register(app)
+
+    from .messenger import profile
+
+    profile.register(app)

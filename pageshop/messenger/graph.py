@@ -1,0 +1,463 @@
+"""The `graph` transport (M6): the Messenger Platform's Send API.
+
+`POST {GRAPH_URL}/{page-id}/messages?access_token=...` with a JSON body: the recipient (a PSID, or
+the checkbox plugin's `user_ref` before the shopper wrote to the Page), the `messaging_type` of the
+message's lane, and the message: text with quick replies, the receipt template, the generic template
+for product cards, or, outside the 24-hour window, an approved utility-message template.
+
+The Platform's answer is classified for the outbox: transient errors are retried, permanent ones
+fail with a readable reason, an expired token (190) holds the messages until the Page is reconnected.
+The Page token and the app secret never leave this module: every text we keep or raise is scrubbed.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import socket
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flask_babel import gettext as _
+
+from .. import clock
+from ..extensions import db
+from ..models import Conversation, FacebookPage, Message, Notification, Subscription
+from .transport import Outgoing, SendError
+
+log = logging.getLogger(__name__)
+
+LANE_MESSAGING_TYPES = {"RESPONSE": "RESPONSE", "UPDATE": "UPDATE", "UTILITY": "UTILITY",
+                        "HUMAN_AGENT": "MESSAGE_TAG"}
+# Retired in April 2026: the Platform answers them with error 100. Never sent.
+RETIRED_TAGS = frozenset({"POST_PURCHASE_UPDATE", "CONFIRMED_EVENT_UPDATE", "ACCOUNT_UPDATE"})
+MAX_GENERIC_ELEMENTS = 10
+MAX_TEXT = 2000
+
+UTILITY_EVENTS = ("order_confirmation", "shipping_update", "out_for_delivery", "delivered")
+# The approved utility-message templates' named body parameters, per event.
+UTILITY_PARAMETERS = {
+    "order_confirmation": ("order_number",),
+    "shipping_update": ("order_number", "tracking_number", "tracking_url"),
+    "out_for_delivery": ("order_number",),
+    "delivered": ("order_number",),
+}
+
+TRANSIENT_CODES = frozenset({1, 2, 4, 17, 32, 341, 613})
+TOKEN_CODES = frozenset({190})
+
+
+def _setting(config, name: str, default: str | None = None) -> str | None:
+    value = config.get(name)
+    if value in (None, ""):
+        value = os.environ.get(name, default)
+    return value
+
+
+# --- keeping secrets out of what we say --------------------------------------------------
+
+
+class Scrubber:
+    """Replaces the token and the secret, and any `access_token=` in a URL, by "[redacted]"."""
+
+    def __init__(self, *secrets: str | None):
+        self.secrets = [s for s in secrets if s]
+
+    def __call__(self, text: Any) -> str:
+        text = str(text)
+        for secret in self.secrets:
+            text = text.replace(secret, "[redacted]")
+            quoted = urllib.parse.quote(secret, safe="")
+            if quoted != secret:
+                text = text.replace(quoted, "[redacted]")
+        return re.sub(r"(access_token|appsecret_proof|client_secret)=[^&\s\"']+", r"\1=[redacted]", text)
+
+
+# --- the Platform's answer ------------------------------------------------------------------
+
+
+@dataclass
+class PlatformError:
+    status: int | None
+    code: int | None = None
+    subcode: int | None = None
+    message: str = ""
+
+
+def classify(error: PlatformError, scrub: Scrubber) -> SendError:
+    """From the Platform's error to what the outbox does with it."""
+    code, subcode = error.code, error.subcode
+    detail = scrub(error.message)[:300]
+    if code in TOKEN_CODES:
+        return SendError(_("The Page's access token expired or was revoked: reconnect the Page. "
+                           "Messages are held until then."), transient=False, hold=True, code=code)
+    if code == 551:
+        return SendError(_("This person isn't available on Messenger right now (error 551)."),
+                         transient=False, code=code)
+    if code == 10 and subcode == 2018278:
+        return SendError(_("Outside the 24-hour messaging window: the Platform refused the message "
+                           "(error 10/2018278)."), transient=False, code=code)
+    if code == 100 and subcode == 2018001:
+        return SendError(_("No matching Messenger user: the person never opted in or blocked the Page "
+                           "(error 100/2018001)."), transient=False, code=code)
+    if code in TRANSIENT_CODES:
+        return SendError(_("The Messenger Platform is busy or rate-limiting (error %(code)s): will retry.",
+                           code=code), transient=True, code=code)
+    if code is None and (error.status is None or error.status >= 500 or error.status == 429):
+        return SendError(_("The Messenger Platform didn't answer properly (HTTP %(status)s): will retry.",
+                           status=error.status or "?"), transient=True)
+    if code is not None and error.status is not None and error.status >= 500 and code not in (100, 10, 200):
+        return SendError(_("The Messenger Platform had an error (HTTP %(status)s, error %(code)s): will retry.",
+                           status=error.status, code=code), transient=True, code=code)
+    if code == 100:
+        reason = _("Invalid parameter (error 100)")
+    else:
+        reason = _("Refused by the Messenger Platform (error %(code)s)", code=code if code is not None
+                   else f"HTTP {error.status}")
+    if subcode:
+        reason += f"/{subcode}"
+    return SendError(f"{reason}: {detail}" if detail else reason, transient=False, code=code)
+
+
+# --- the HTTP client ------------------------------------------------------------------------
+
+
+class GraphClient:
+    """A small Graph API client: JSON in and out, a timeout on every call, secrets scrubbed."""
+
+    def __init__(self, base_url: str, access_token: str | None, timeout: float, app_secret: str | None = None):
+        self.base_url = base_url.rstrip("/")
+        self.access_token = access_token
+        self.timeout = timeout
+        self.scrub = Scrubber(access_token, app_secret)
+
+    def _url(self, path: str, params: dict[str, str] | None = None) -> str:
+        query = dict(params or {})
+        query["access_token"] = self.access_token or ""
+        return f"{self.base_url}/{path.lstrip('/')}?{urllib.parse.urlencode(query)}"
+
+    def request(self, method: str, path: str, body: dict | None = None,
+                params: dict[str, str] | None = None) -> dict:
+        """The decoded answer, or a SendError already classified (never with the token in it)."""
+        if not self.access_token:
+            raise SendError(_("The Page access token is not configured (MESSENGER_PAGE_ACCESS_TOKEN)."),
+                            transient=False, hold=True)
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(self._url(path, params), data=data, method=method,
+                                         headers={"Content-Type": "application/json",
+                                                  "Accept": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                raw = response.read()
+        except urllib.error.HTTPError as exc:
+            raise classify(self._platform_error(exc), self.scrub) from None
+        except (TimeoutError, socket.timeout):
+            raise SendError(_("The Messenger Platform didn't answer within %(seconds)s seconds: will retry.",
+                              seconds=f"{self.timeout:g}"), transient=True) from None
+        except (urllib.error.URLError, ConnectionError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            if isinstance(reason, (TimeoutError, socket.timeout)):
+                raise SendError(_("The Messenger Platform didn't answer within %(seconds)s seconds: will retry.",
+                                  seconds=f"{self.timeout:g}"), transient=True) from None
+            raise SendError(_("Couldn't reach the Messenger Platform (%(reason)s): will retry.",
+                              reason=self.scrub(reason)[:200]), transient=True) from None
+        try:
+            return json.loads(raw or b"{}")
+        except ValueError:
+            raise SendError(_("The Messenger Platform's answer wasn't JSON: will retry."), transient=True) from None
+
+    def _platform_error(self, exc: urllib.error.HTTPError) -> PlatformError:
+        try:
+            answer = json.loads(exc.read() or b"{}")
+        except (ValueError, OSError):
+            answer = {}
+        error = answer.get("error") if isinstance(answer, dict) else None
+        if not isinstance(error, dict):
+            return PlatformError(status=exc.code, message=exc.reason or "")
+        return PlatformError(status=exc.code, code=_int(error.get("code")),
+                             subcode=_int(error.get("error_subcode")), message=str(error.get("message", "")))
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+# --- building the Send API's request ----------------------------------------------------------
+
+
+def _amount(cents: int | None) -> float:
+    return round((cents or 0) / 100, 2)
+
+
+def _timestamp(value) -> str:
+    if isinstance(value, datetime):
+        return str(int((value - datetime(1970, 1, 1)).total_seconds()))
+    if value in (None, ""):
+        return str(int((clock.now() - datetime(1970, 1, 1)).total_seconds()))
+    return str(value)
+
+
+def _order_for(outgoing: Outgoing):
+    if outgoing.notification_id is None:
+        return None
+    notification = db.session.get(Notification, outgoing.notification_id)
+    return notification.order if notification is not None else None
+
+
+def receipt_payload(outgoing: Outgoing) -> dict:
+    """The receipt template: fields from the engine's payload, the rest from the order itself."""
+    data = dict(outgoing.payload or {})
+    order = _order_for(outgoing)
+    currency = data.get("currency") or (order.currency if order else "USD")
+    address = data.get("address") or ({
+        "street_1": order.address, "city": order.city, "postal_code": order.postal_code,
+        "state": order.region or order.city, "country": order.country,
+    } if order else None)
+    summary = {"subtotal": _amount(data.get("subtotal_cents")),
+               "shipping_cost": _amount(data.get("shipping_cents")),
+               "total_cost": _amount(data.get("total_cents"))}
+    if data.get("tax_cents") is not None:
+        summary["total_tax"] = _amount(data.get("tax_cents"))
+    elements = []
+    for item in data.get("items", [])[:100]:
+        element = {"title": str(item.get("title", ""))[:80], "quantity": int(item.get("quantity", 1)),
+                   "price": _amount(item.get("price_cents")), "currency": currency}
+        if item.get("variant") and item.get("variant") != "Default":
+            element["subtitle"] = str(item["variant"])[:80]
+        if item.get("image_url"):
+            element["image_url"] = item["image_url"]
+        elements.append(element)
+    payload = {
+        "template_type": "receipt",
+        "recipient_name": data.get("recipient_name") or (order.customer_name if order else "")
+        or outgoing.conversation.display_name or "Customer",
+        "order_number": data.get("order_number") or (order.name if order else ""),
+        "currency": currency,
+        "payment_method": data.get("payment_method") or (
+            f"Card ending {order.card_last_digits}" if order and order.card_last_digits else "Card"),
+        "order_url": data.get("order_url", ""),
+        "timestamp": _timestamp(data.get("timestamp") or (order.placed_at if order else None)),
+        "summary": summary,
+        "elements": elements,
+    }
+    if address:
+        payload["address"] = {k: v for k, v in address.items() if v}
+        payload["address"].setdefault("street_1", "-")
+    if data.get("discount_cents"):
+        payload["adjustments"] = [{"name": data.get("discount_code") or "Discount",
+                                   "amount": _amount(data["discount_cents"])}]
+    return payload
+
+
+def generic_payload(outgoing: Outgoing) -> dict:
+    elements = []
+    for card in (outgoing.payload or {}).get("cards", [])[:MAX_GENERIC_ELEMENTS]:
+        buttons = []
+        if card.get("buy_url"):
+            buttons.append({"type": "web_url", "url": card["buy_url"], "title": _("Buy Now")})
+        view_url = card.get("view_url") or card.get("product_url")
+        if view_url:
+            buttons.append({"type": "web_url", "url": view_url, "title": _("View")})
+        buttons.append({"type": "postback", "title": _("Search products"), "payload": "search_products"})
+        element = {"title": str(card.get("title", ""))[:80], "buttons": buttons[:3]}
+        subtitle = card.get("subtitle")
+        if subtitle is None and card.get("price_cents") is not None:
+            from ..money import format_money
+
+            subtitle = format_money(card["price_cents"]) + (" · " + _("Sold out") if card.get("sold_out") else "")
+        if subtitle:
+            element["subtitle"] = str(subtitle)[:80]
+        if card.get("image_url"):
+            element["image_url"] = card["image_url"]
+        if view_url:
+            element["default_action"] = {"type": "web_url", "url": view_url}
+        elements.append(element)
+    return {"template_type": "generic", "elements": elements}
+
+
+def quick_replies(outgoing: Outgoing) -> list[dict]:
+    replies = []
+    for reply in (outgoing.payload or {}).get("quick_replies", [])[:13]:
+        replies.append({"content_type": "text", "title": str(reply.get("title", "")),
+                        "payload": str(reply.get("payload") or reply.get("choice") or reply.get("title", ""))})
+    return replies
+
+
+def utility_template(outgoing: Outgoing, config) -> dict:
+    """Outside the 24-hour window: the approved utility-message template of the notification's event,
+    its named body parameters filled with the order's values (M4)."""
+    data = outgoing.payload or {}
+    event = data.get("event")
+    if event not in UTILITY_EVENTS:
+        raise SendError(_("Only order updates can be sent outside the 24-hour window."), transient=False)
+    name = _setting(config, f"MESSENGER_UTILITY_TEMPLATE_{event.upper()}", f"pageshop_{event}")
+    language = _setting(config, "MESSENGER_UTILITY_TEMPLATE_LANGUAGE", "en_US")
+    parameters = [{"type": "text", "parameter_name": key, "text": str(data.get(key) or "-")}
+                  for key in UTILITY_PARAMETERS[event]]
+    return {"name": name, "language": {"code": language},
+            "components": [{"type": "body", "parameters": parameters}]}
+
+
+def build_request(outgoing: Outgoing, recipient: dict, config) -> dict:
+    """The Send API's JSON body for one Outgoing."""
+    lane = outgoing.lane
+    if lane not in LANE_MESSAGING_TYPES:
+        raise SendError(_("Unknown messaging lane %(lane)s.", lane=lane), transient=False)
+    body: dict[str, Any] = {"recipient": recipient, "messaging_type": LANE_MESSAGING_TYPES[lane]}
+    if lane == "HUMAN_AGENT":
+        body["tag"] = "HUMAN_AGENT"
+    if lane == "UTILITY":
+        body["message"] = {"template": utility_template(outgoing, config)}
+        return body
+    kind = outgoing.kind
+    if kind == "receipt":
+        message = {"attachment": {"type": "template", "payload": receipt_payload(outgoing)}}
+    elif kind == "product_cards" and (outgoing.payload or {}).get("cards"):
+        message = {"attachment": {"type": "template", "payload": generic_payload(outgoing)}}
+    else:
+        message = {"text": (outgoing.text or " ")[:MAX_TEXT]}
+        replies = quick_replies(outgoing) if kind == "quick_replies" else []
+        if replies:
+            message["quick_replies"] = replies
+    body["message"] = message
+    assert body.get("tag") not in RETIRED_TAGS
+    return body
+
+
+# --- recipients -------------------------------------------------------------------------------
+
+
+def recipient_for(outgoing: Outgoing) -> dict:
+    """Whom the Send API addresses: the explicit recipient, the conversation's PSID, or the
+    subscription's PSID or checkbox user_ref (an opt-in not yet linked to a PSID)."""
+    if outgoing.recipient:
+        return dict(outgoing.recipient)
+    if outgoing.conversation.psid:
+        return {"id": outgoing.conversation.psid}
+    if outgoing.notification_id is not None:
+        notification = db.session.get(Notification, outgoing.notification_id)
+        if notification is not None:
+            recipient = subscription_recipient(notification.subscription)
+            if recipient:
+                return recipient
+    raise SendError(_("Nobody to send to: this conversation has no Messenger user (PSID) yet."),
+                    transient=False)
+
+
+def subscription_recipient(subscription: Subscription) -> dict | None:
+    if subscription.psid:
+        return {"id": subscription.psid}
+    if subscription.user_ref:
+        return {"user_ref": subscription.user_ref}
+    return None
+
+
+def conversation_for_psid(page: FacebookPage, psid: str, display_name: str = "") -> Conversation:
+    """The person's conversation with the Page on the Platform, started on first contact."""
+    conversation = db.session.scalars(db.select(Conversation).filter_by(page_id=page.id, psid=psid)).first()
+    if conversation is None:
+        conversation = Conversation(page_id=page.id, psid=psid, display_name=display_name,
+                                    created_at=clock.now())
+        db.session.add(conversation)
+        db.session.flush()
+    return conversation
+
+
+def conversation_for_subscription(subscription: Subscription) -> Conversation:
+    """For the engine, when an opt-in came through the checkbox plugin (no Facebook account here):
+    the conversation of the subscription's PSID, or one kept for its user_ref until the PSID is known."""
+    if subscription.psid:
+        return conversation_for_psid(subscription.page, subscription.psid, subscription.order.customer_name)
+    found = db.session.scalars(
+        db.select(Conversation).join(Message, Message.conversation_id == Conversation.id)
+        .join(Notification, Notification.id == Message.notification_id)
+        .where(Notification.subscription_id == subscription.id, Conversation.psid.is_(None))
+        .limit(1)
+    ).first()
+    if found is not None:
+        return found
+    conversation = Conversation(page_id=subscription.page_id, display_name=subscription.order.customer_name,
+                                created_at=clock.now())
+    db.session.add(conversation)
+    db.session.flush()
+    return conversation
+
+
+def link_user_ref(page: FacebookPage, user_ref: str, psid: str) -> Subscription | None:
+    """The first message after a checkbox opt-in names both: from now on the subscription is keyed by
+    the PSID, and the conversation kept for the user_ref becomes the PSID's."""
+    subscription = db.session.scalars(db.select(Subscription).filter_by(user_ref=user_ref)).first()
+    if subscription is None:
+        return None
+    if subscription.psid != psid:
+        subscription.psid = psid
+    target = db.session.scalars(db.select(Conversation).filter_by(page_id=subscription.page_id, psid=psid)).first()
+    waiting = db.session.scalars(
+        db.select(Conversation).join(Message, Message.conversation_id == Conversation.id)
+        .join(Notification, Notification.id == Message.notification_id)
+        .where(Notification.subscription_id == subscription.id, Conversation.psid.is_(None))
+    ).unique().all()
+    for conversation in waiting:
+        if target is None:
+            conversation.psid = psid
+            target = conversation
+        else:
+            for message in list(conversation.messages):
+                message.conversation = target
+    db.session.flush()
+    return subscription
+
+
+# --- the transport ----------------------------------------------------------------------------
+
+
+class GraphTransport:
+    name = "graph"
+
+    def __init__(self, client: GraphClient, page_id: str, config):
+        self.client = client
+        self.page_id = page_id
+        self.config = config
+
+    @classmethod
+    def from_config(cls, config) -> GraphTransport:
+        page_id = _setting(config, "MESSENGER_PAGE_ID")
+        if not page_id:
+            raise SendError(_("The Messenger Page id is not configured (MESSENGER_PAGE_ID)."), transient=False)
+        client = GraphClient(config.get("GRAPH_URL") or "https://graph.facebook.com/v23.0",
+                             _setting(config, "MESSENGER_PAGE_ACCESS_TOKEN"),
+                             float(config.get("GRAPH_TIMEOUT") or 10),
+                             _setting(config, "MESSENGER_APP_SECRET"))
+        return cls(client, page_id, config)
+
+    def send(self, outgoing: Outgoing) -> Message:
+        recipient = recipient_for(outgoing)
+        body = build_request(outgoing, recipient, self.config)
+        answer = self.client.request("POST", f"{self.page_id}/messages", body)
+        now = clock.now()
+        payload = dict(outgoing.payload or {})
+        payload["recipient"] = recipient
+        if outgoing.lane == "UTILITY":
+            payload["utility_template"] = body["message"]["template"]["name"]
+        message = Message(
+            conversation=outgoing.conversation, direction="out", kind=outgoing.kind, text=outgoing.text,
+            payload=payload, lane=outgoing.lane, author=outgoing.author,
+            notification_id=outgoing.notification_id, mid=answer.get("message_id") or None, created_at=now,
+        )
+        outgoing.conversation.last_message_at = now
+        db.session.add(message)
+        psid = answer.get("recipient_id")
+        if psid and "user_ref" in recipient and outgoing.conversation.psid is None:
+            # Sending to a checkbox user_ref tells us the person's PSID.
+            page = db.session.get(FacebookPage, outgoing.conversation.page_id)
+            db.session.flush()
+            link_user_ref(page, recipient["user_ref"], str(psid))
+        return message

@@ -1,0 +1,80 @@
+"""`flask messenger-setup`: the Page's Get Started button and persistent menu ("Order update
+settings", "Search products") through the Messenger Profile API.
+
+Idempotent: the current profile is read first, and written only when it differs.
+"""
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from flask_babel import gettext as _
+
+from .graph import GraphClient, _setting
+from .transport import SendError
+
+FIELDS = ("get_started", "persistent_menu")
+GET_STARTED_PAYLOAD = "get_started"
+
+
+def wanted_profile() -> dict:
+    from .chat import menu_label
+
+    return {
+        "get_started": {"payload": GET_STARTED_PAYLOAD},
+        "persistent_menu": [{
+            "locale": "default",
+            "composer_input_disabled": False,
+            "call_to_actions": [
+                {"type": "postback", "title": str(menu_label(choice)), "payload": choice}
+                for choice in ("order_update_settings", "search_products")
+            ],
+        }],
+    }
+
+
+def _normalized(profile: dict) -> dict:
+    """The parts we set, in a form where the Platform's defaults compare equal to ours."""
+    menus = []
+    for menu in profile.get("persistent_menu") or []:
+        menus.append({
+            "locale": menu.get("locale", "default"),
+            "composer_input_disabled": bool(menu.get("composer_input_disabled", False)),
+            "call_to_actions": [{k: action.get(k) for k in ("type", "title", "payload", "url") if action.get(k)}
+                                for action in menu.get("call_to_actions") or []],
+        })
+    return {"get_started": {"payload": (profile.get("get_started") or {}).get("payload")},
+            "persistent_menu": menus}
+
+
+def client_from_config(config) -> tuple[GraphClient, str]:
+    page_id = _setting(config, "MESSENGER_PAGE_ID")
+    token = _setting(config, "MESSENGER_PAGE_ACCESS_TOKEN")
+    if not page_id or not token:
+        raise SendError(_("Set MESSENGER_PAGE_ID and MESSENGER_PAGE_ACCESS_TOKEN first."), transient=False)
+    client = GraphClient(config.get("GRAPH_URL") or "https://graph.facebook.com/v23.0", token,
+                         float(config.get("GRAPH_TIMEOUT") or 10), _setting(config, "MESSENGER_APP_SECRET"))
+    return client, page_id
+
+
+def set_up_profile(config) -> bool:
+    """Make the Page's profile what Pageshop needs; True when it had to be changed."""
+    client, page_id = client_from_config(config)
+    answer = client.request("GET", f"{page_id}/messenger_profile", params={"fields": ",".join(FIELDS)})
+    current = (answer.get("data") or [{}])[0] if isinstance(answer.get("data"), list) else {}
+    wanted = wanted_profile()
+    if _normalized(current or {}) == _normalized(wanted):
+        return False
+    client.request("POST", f"{page_id}/messenger_profile", wanted)
+    return True
+
+
+def register(app: Flask) -> None:
+    @app.cli.command("messenger-setup")
+    def messenger_setup_command() -> None:
+        """Set the Page's Get Started button and persistent menu on the Messenger Platform."""
+        try:
+            changed = set_up_profile(current_app.config)
+        except SendError as exc:
+            raise click.ClickException(exc.message)
+        click.echo("Messenger profile updated: Get Started and the persistent menu are set." if changed
+                   else "Messenger profile already up to date; nothing changed.")

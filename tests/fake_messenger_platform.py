@@ -1,0 +1,357 @@
+"""A fake Messenger Platform for the tests: a real HTTP server on 127.0.0.1, in a thread.
+
+It answers the Send API (`POST /<version>/<page-id>/messages`) and the Messenger Profile API
+(`GET/POST /<version>/me/messenger_profile`), records every request, and checks each body's shape
+as the Platform does: required fields, allowed `messaging_type` values, no unknown fields, no retired
+tags, each refused with error 100. It can be told to answer the next calls with a Platform error, an
+HTTP 5xx, or to hang (the client's timeout must fire).
+"""
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import urllib.parse
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+RETIRED_TAGS = {"POST_PURCHASE_UPDATE", "CONFIRMED_EVENT_UPDATE", "ACCOUNT_UPDATE"}
+MESSAGING_TYPES = {"RESPONSE", "UPDATE", "MESSAGE_TAG", "UTILITY"}
+TAGS = {"HUMAN_AGENT", "CUSTOMER_FEEDBACK"}
+
+ERRORS = {
+    1: ("An unknown error occurred", "OAuthException", 500),
+    2: ("An unexpected error has occurred. Please retry your request later.", "OAuthException", 500),
+    4: ("(#4) Application request limit reached", "OAuthException", 400),
+    10: ("(#10) This message is sent outside of allowed window.", "OAuthException", 400),
+    100: ("(#100) Invalid parameter", "OAuthException", 400),
+    190: ("Error validating access token: Session has expired.", "OAuthException", 401),
+    551: ("(#551) This person isn't available right now.", "OAuthException", 400),
+    613: ("(#613) Calls to this api have exceeded the rate limit.", "OAuthException", 400),
+}
+
+
+class Invalid(Exception):
+    def __init__(self, message: str, code: int = 100, subcode: int | None = None):
+        super().__init__(message)
+        self.message, self.code, self.subcode = message, code, subcode
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: dict | None
+    status: int = 0
+    answer: dict = field(default_factory=dict)
+
+    @property
+    def accepted(self) -> bool:
+        return self.status == 200
+
+
+def _only(obj: dict, allowed: set[str], where: str) -> None:
+    if not isinstance(obj, dict):
+        raise Invalid(f"(#100) {where} must be an object")
+    unknown = set(obj) - allowed
+    if unknown:
+        raise Invalid(f"(#100) Param {where}[{sorted(unknown)[0]}] is not a valid field")
+
+
+def _require(obj: dict, names: tuple[str, ...], where: str) -> None:
+    for name in names:
+        if obj.get(name) in (None, "", []):
+            raise Invalid(f"(#100) The parameter {where}[{name}] is required")
+
+
+def _check_button(button: dict, where: str) -> None:
+    _only(button, {"type", "url", "title", "payload", "webview_height_ratio", "messenger_extensions",
+                   "fallback_url", "webview_share_button"}, where)
+    if button.get("type") == "web_url":
+        _require(button, ("url", "title"), where)
+    elif button.get("type") == "postback":
+        _require(button, ("title", "payload"), where)
+    else:
+        raise Invalid(f"(#100) {where}[type] must be one of web_url, postback")
+    if len(button["title"]) > 20:
+        raise Invalid(f"(#100) {where}[title] has more than 20 characters")
+
+
+def _check_receipt(payload: dict) -> None:
+    _only(payload, {"template_type", "sharable", "recipient_name", "merchant_name", "order_number", "currency",
+                    "payment_method", "timestamp", "elements", "address", "summary", "adjustments",
+                    "order_url"}, "payload")
+    _require(payload, ("recipient_name", "order_number", "currency", "payment_method", "summary"), "payload")
+    if len(payload["currency"]) != 3:
+        raise Invalid("(#100) payload[currency] must be an ISO 4217 code")
+    summary = payload["summary"]
+    _only(summary, {"subtotal", "shipping_cost", "total_tax", "total_cost"}, "summary")
+    if not isinstance(summary.get("total_cost"), (int, float)):
+        raise Invalid("(#100) The parameter summary[total_cost] is required")
+    if "timestamp" in payload and not str(payload["timestamp"]).isdigit():
+        raise Invalid("(#100) payload[timestamp] must be a UNIX timestamp")
+    if "address" in payload:
+        _only(payload["address"], {"street_1", "street_2", "city", "postal_code", "state", "country"}, "address")
+        _require(payload["address"], ("street_1", "city", "postal_code", "state", "country"), "address")
+    for element in payload.get("elements", []):
+        _only(element, {"title", "subtitle", "quantity", "price", "currency", "image_url"}, "elements")
+        _require(element, ("title",), "elements")
+        if not isinstance(element.get("price"), (int, float)):
+            raise Invalid("(#100) The parameter elements[price] is required")
+    for adjustment in payload.get("adjustments", []):
+        _only(adjustment, {"name", "amount"}, "adjustments")
+
+
+def _check_generic(payload: dict) -> None:
+    _only(payload, {"template_type", "sharable", "image_aspect_ratio", "elements"}, "payload")
+    elements = payload.get("elements") or []
+    if not 1 <= len(elements) <= 10:
+        raise Invalid("(#100) payload[elements] must have 1 to 10 elements")
+    for element in elements:
+        _only(element, {"title", "subtitle", "image_url", "default_action", "buttons"}, "elements")
+        _require(element, ("title",), "elements")
+        if len(element.get("buttons", [])) > 3:
+            raise Invalid("(#100) elements[buttons] has more than 3 buttons")
+        for button in element.get("buttons", []):
+            _check_button(button, "buttons")
+        if "default_action" in element:
+            _only(element["default_action"], {"type", "url", "webview_height_ratio", "messenger_extensions",
+                                              "fallback_url", "webview_share_button"}, "default_action")
+
+
+def check_send(body: dict) -> None:
+    """The Send API's rules, as far as Pageshop uses it."""
+    _only(body, {"recipient", "messaging_type", "message", "tag", "notification_type", "persona_id"}, "body")
+    _require(body, ("recipient", "messaging_type", "message"), "body")
+    recipient = body["recipient"]
+    _only(recipient, {"id", "user_ref"}, "recipient")
+    if len(recipient) != 1:
+        raise Invalid("(#100) recipient must have exactly one of id, user_ref")
+    if body["messaging_type"] not in MESSAGING_TYPES:
+        raise Invalid("(#100) Param messaging_type must be one of {RESPONSE, UPDATE, MESSAGE_TAG, UTILITY}")
+    tag = body.get("tag")
+    if tag in RETIRED_TAGS:
+        raise Invalid(f"(#100) Tag {tag} is deprecated and no longer supported")
+    if body["messaging_type"] == "MESSAGE_TAG":
+        if tag not in TAGS:
+            raise Invalid("(#100) Param tag must be one of {HUMAN_AGENT, CUSTOMER_FEEDBACK}")
+    elif tag is not None:
+        raise Invalid("(#100) tag is only allowed with messaging_type MESSAGE_TAG")
+    message = body["message"]
+    _only(message, {"text", "attachment", "quick_replies", "metadata", "template"}, "message")
+    if sum(1 for key in ("text", "attachment", "template") if key in message) != 1:
+        raise Invalid("(#100) message must have exactly one of text, attachment, template")
+    if body["messaging_type"] == "UTILITY":
+        if "template" not in message:
+            raise Invalid("(#100) A UTILITY message must be sent as a utility message template")
+        template = message["template"]
+        _only(template, {"name", "language", "components"}, "template")
+        _require(template, ("name", "language"), "template")
+        _only(template["language"], {"code", "policy"}, "language")
+        _require(template["language"], ("code",), "language")
+        for component in template.get("components", []):
+            _only(component, {"type", "parameters", "sub_type", "index"}, "components")
+            for parameter in component.get("parameters", []):
+                _only(parameter, {"type", "text", "parameter_name"}, "parameters")
+                _require(parameter, ("type", "text"), "parameters")
+        return
+    if "template" in message:
+        raise Invalid("(#100) message[template] is only allowed with messaging_type UTILITY")
+    if "text" in message:
+        if not isinstance(message["text"], str) or not message["text"] or len(message["text"]) > 2000:
+            raise Invalid("(#100) message[text] must be 1 to 2000 characters")
+    for reply in message.get("quick_replies", []):
+        _only(reply, {"content_type", "title", "payload", "image_url"}, "quick_replies")
+        if reply.get("content_type") != "text":
+            raise Invalid("(#100) quick_replies[content_type] must be text")
+        _require(reply, ("title", "payload"), "quick_replies")
+    if len(message.get("quick_replies", [])) > 13:
+        raise Invalid("(#100) At most 13 quick replies")
+    if "attachment" in message:
+        attachment = message["attachment"]
+        _only(attachment, {"type", "payload"}, "attachment")
+        if attachment.get("type") != "template":
+            raise Invalid("(#100) attachment[type] must be template")
+        payload = attachment.get("payload") or {}
+        kind = payload.get("template_type")
+        if kind == "receipt":
+            _check_receipt(payload)
+        elif kind == "generic":
+            _check_generic(payload)
+        else:
+            raise Invalid("(#100) payload[template_type] must be receipt or generic")
+
+
+def check_profile(body: dict) -> None:
+    _only(body, {"get_started", "persistent_menu", "greeting", "whitelisted_domains", "ice_breakers"}, "body")
+    if "get_started" in body:
+        _only(body["get_started"], {"payload"}, "get_started")
+        _require(body["get_started"], ("payload",), "get_started")
+    for menu in body.get("persistent_menu", []):
+        _only(menu, {"locale", "composer_input_disabled", "call_to_actions"}, "persistent_menu")
+        _require(menu, ("locale", "call_to_actions"), "persistent_menu")
+        for action in menu["call_to_actions"]:
+            _check_button(action, "call_to_actions")
+    if body.get("persistent_menu") and "get_started" not in body:
+        raise Invalid("(#100) persistent_menu needs the get_started button")
+
+
+class FakeMessengerPlatform:
+    """Start with `start()`; `url` is GRAPH_URL's host part, `graph_url` includes the version."""
+
+    version = "v23.0"
+
+    def __init__(self, page_id: str = "1029384756", access_token: str = "EAAtest-page-token-123"):
+        self.page_id = page_id
+        self.access_token = access_token
+        self.requests: list[Recorded] = []
+        self.profile: dict = {}
+        self.user_refs: dict[str, str] = {}  # a user_ref that opted in -> the PSID it belongs to
+        self._planned: deque = deque()
+        self._lock = threading.Lock()
+        self._mids = itertools.count(1)
+        self._release = threading.Event()
+        self.server: ThreadingHTTPServer | None = None
+
+    # --- control ----------------------------------------------------------------------------
+
+    def fail_with(self, code: int, subcode: int | None = None, times: int = 1, status: int | None = None,
+                  message: str | None = None) -> None:
+        """The next `times` calls answer with this Platform error."""
+        default_message, kind, default_status = ERRORS.get(code, ("(#%d) Error" % code, "OAuthException", 400))
+        error = {"message": message or default_message, "type": kind, "code": code, "fbtrace_id": "AbCdEf123"}
+        if subcode is not None:
+            error["error_subcode"] = subcode
+        with self._lock:
+            self._planned.extend([("error", status or default_status, {"error": error})] * times)
+
+    def server_errors(self, times: int, status: int = 503) -> None:
+        """The next `times` calls answer with an HTTP 5xx and no JSON (a proxy's error page)."""
+        with self._lock:
+            self._planned.extend([("raw", status, b"<html>Service Unavailable</html>")] * times)
+
+    def hang(self, times: int = 1) -> None:
+        """The next `times` calls get no answer until the test ends."""
+        with self._lock:
+            self._planned.extend([("hang", 0, None)] * times)
+
+    @property
+    def sent(self) -> list[dict]:
+        """The Send API bodies the Platform accepted."""
+        return [r.body for r in self.requests if r.accepted and r.path.endswith("/messages")]
+
+    def reset(self) -> None:
+        with self._lock:
+            self.requests.clear()
+            self._planned.clear()
+
+    # --- the server --------------------------------------------------------------------------
+
+    def start(self) -> FakeMessengerPlatform:
+        platform = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):  # quiet
+                pass
+
+            def do_GET(self):
+                platform._handle(self, "GET")
+
+            def do_POST(self):
+                platform._handle(self, "POST")
+
+            def do_DELETE(self):
+                platform._handle(self, "DELETE")
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True, name="fake-messenger").start()
+        return self
+
+    def stop(self) -> None:
+        self._release.set()
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    @property
+    def graph_url(self) -> str:
+        return f"{self.url}/{self.version}"
+
+    def _handle(self, handler: BaseHTTPRequestHandler, method: str) -> None:
+        parsed = urllib.parse.urlsplit(handler.path)
+        query = dict(urllib.parse.parse_qsl(parsed.query))
+        length = int(handler.headers.get("Content-Length") or 0)
+        raw = handler.rfile.read(length) if length else b""
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            body = {"_unparsable": raw.decode(errors="replace")}
+        record = Recorded(method, parsed.path, query, dict(handler.headers.items()), body)
+        with self._lock:
+            self.requests.append(record)
+            planned = self._planned.popleft() if self._planned else None
+        if planned is not None:
+            kind, status, answer = planned
+            if kind == "hang":
+                self._release.wait(30)
+                return
+            if kind == "raw":
+                record.status = status
+                return self._write(handler, status, answer, "text/html")
+            record.status, record.answer = status, answer
+            return self._write(handler, status, json.dumps(answer).encode())
+        try:
+            status, answer = 200, self._answer(method, parsed.path, query, body)
+        except Invalid as exc:
+            error = {"message": exc.message, "type": "OAuthException", "code": exc.code, "fbtrace_id": "AbCdEf123"}
+            if exc.subcode:
+                error["error_subcode"] = exc.subcode
+            status = ERRORS.get(exc.code, ("", "", 400))[2]
+            answer = {"error": error}
+        record.status, record.answer = status, answer
+        self._write(handler, status, json.dumps(answer).encode())
+
+    def _write(self, handler, status: int, data: bytes, content_type: str = "application/json") -> None:
+        handler.send_response(status)
+        handler.send_header("Content-Type", content_type)
+        handler.send_header("Content-Length", str(len(data)))
+        handler.end_headers()
+        handler.wfile.write(data)
+
+    def _answer(self, method: str, path: str, query: dict, body: dict | None) -> dict:
+        parts = path.strip("/").split("/")
+        if len(parts) != 3 or parts[0] != self.version:
+            raise Invalid("(#803) Unknown path " + path, code=803)
+        if query.get("access_token") != self.access_token:
+            raise Invalid("Error validating access token: Session has expired.", code=190, subcode=463)
+        node, edge = parts[1], parts[2]
+        if node not in ("me", self.page_id):
+            raise Invalid("(#100) Unknown Page", code=100)
+        if edge == "messages" and method == "POST":
+            check_send(body or {})
+            recipient = body["recipient"]
+            if "user_ref" in recipient:
+                if recipient["user_ref"] not in self.user_refs:
+                    raise Invalid("(#100) No matching user found", code=100, subcode=2018001)
+                # Sent to a user_ref, the answer has no recipient_id: the PSID comes with the
+                # person's first message (prior_message in the webhook).
+                return {"message_id": f"m_fake{next(self._mids)}"}
+            return {"recipient_id": recipient["id"], "message_id": f"m_fake{next(self._mids)}"}
+        if edge == "messenger_profile":
+            if method == "GET":
+                fields = [f for f in query.get("fields", "").split(",") if f]
+                shown = {k: v for k, v in self.profile.items() if not fields or k in fields}
+                return {"data": [shown] if shown else []}
+            if method == "POST":
+                check_profile(body or {})
+                self.profile.update(body)
+                return {"result": "success"}
+        raise Invalid(f"(#100) Unsupported {method} request on {edge}")
