@@ -1,6 +1,103 @@
-"""Placeholder until built."""
+"""A7: the merchant's texts of the order messages, with a live preview of both forms."""
+from flask import flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from jinja2_fragments.flask import render_block
+from wtforms import HiddenField, TextAreaField
+
+from pageshop.errors import DomainError
+from pageshop.messenger.message_templates import (
+    EVENT_LABELS,
+    check_event,
+    get_customization,
+    placeholder_list,
+    preview,
+    reset_customization,
+    save_customization,
+)
+from pageshop.models import NOTIFICATION_EVENTS
+
 from . import bp
+from .forms import TokenForm, add_error
+
+TEMPLATE = "admin/customizations.html"
+
+
+class CustomizationForm(FlaskForm):
+    event = HiddenField()
+    body = TextAreaField(_l("Message text"))
+    promo_note = TextAreaField(_l("Promotional note"))
+
+
+def _event() -> str:
+    event = request.values.get("event", NOTIFICATION_EVENTS[0])
+    return event if event in NOTIFICATION_EVENTS else NOTIFICATION_EVENTS[0]
+
+
+def _render(form: CustomizationForm, event: str, status: int = 200):
+    customization = get_customization(event)
+    try:
+        shown, preview_error = preview(event, form.body.data or "", form.promo_note.data or ""), None
+    except DomainError as exc:
+        shown, preview_error = None, exc.message
+    context = dict(form=form, event=event, events=NOTIFICATION_EVENTS, event_labels=EVENT_LABELS,
+                   customized=customization.customized, shown=shown, preview_error=preview_error,
+                   placeholders=placeholder_list(), reset_form=TokenForm())
+    if request.headers.get("HX-Target") == "preview":
+        html = render_block(TEMPLATE, "preview", **context)
+    else:
+        html = render_template(TEMPLATE, **context)
+    response = make_response(html, status)
+    response.vary.add("HX-Target")
+    return response
+
 
 @bp.get("/messenger/customizations")
 def messenger_customizations():
-    return "Not built yet", 501
+    event = _event()
+    customization = get_customization(event)
+    form = CustomizationForm(formdata=None, event=event, body=customization.body,
+                             promo_note=customization.promo_note)
+    return _render(form, event)
+
+
+@bp.post("/messenger/customizations")
+def save_messenger_customization():
+    form = CustomizationForm()
+    event = _event()
+    if form.validate_on_submit():
+        try:
+            save_customization(event, form.body.data, form.promo_note.data)
+        except DomainError as exc:
+            add_error(form, exc.field, exc.message)
+        else:
+            flash(_("%(message)s saved.", message=EVENT_LABELS[event]), "success")
+            return redirect(url_for("admin.messenger_customizations", event=event), code=303)
+    return _render(form, event, 422)
+
+
+@bp.post("/messenger/customizations/preview")
+def preview_messenger_customization():
+    form = CustomizationForm()
+    event = _event()
+    form.validate_on_submit()
+    status = 200
+    try:
+        preview(event, form.body.data or "", form.promo_note.data or "")
+    except DomainError:
+        status = 422
+    return _render(form, event, status)
+
+
+@bp.post("/messenger/customizations/reset")
+def reset_messenger_customization():
+    event = _event()
+    if TokenForm().validate_on_submit():
+        try:
+            reset_customization(check_event(event))
+        except DomainError as exc:
+            flash(exc.message, "error")
+        else:
+            flash(_("%(message)s is back to the default text.", message=EVENT_LABELS[event]), "success")
+    return redirect(url_for("admin.messenger_customizations", event=event), code=303)

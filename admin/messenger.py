@@ -1,2 +1,50 @@
-"""Placeholder until built: the order's Messenger actions (A4 "Turn off", A9 "Retry")."""
-from . import bp  # noqa: F401
+"""The order's Messenger updates in the admin: A4 "Turn off" and A9's notifications with "Retry"."""
+from flask import abort, flash, redirect, url_for
+from flask_babel import gettext as _
+
+from pageshop.errors import DomainError
+from pageshop.extensions import db
+from pageshop.messenger import outbox
+from pageshop.messenger.message_templates import EVENT_LABELS
+from pageshop.messenger.subscriptions import STATE_LABELS, mute_order, order_notifications
+from pageshop.models import Notification
+from pageshop.orders import get_order
+
+from . import bp
+from .forms import TokenForm
+
+
+@bp.app_context_processor
+def messenger_partials():
+    """What the order pages' Messenger partials need (they're included with only `order`)."""
+    return {"order_notifications": order_notifications, "notification_event_labels": EVENT_LABELS,
+            "subscription_state_labels": STATE_LABELS, "messenger_form": TokenForm}
+
+
+@bp.post("/orders/<int:order_id>/messenger/turn-off")
+def turn_off_order_updates(order_id):
+    order = get_order(order_id)
+    if order is None:
+        abort(404)
+    if TokenForm().validate_on_submit():
+        if mute_order(order) is None:
+            flash(_("Order %(name)s has no Messenger updates to turn off.", name=order.name), "error")
+        else:
+            flash(_("Messenger updates for order %(name)s are turned off.", name=order.name), "success")
+    return redirect(url_for("admin.order_status_page", order_id=order.id), code=303)
+
+
+@bp.post("/notifications/<int:notification_id>/retry")
+def retry_notification(notification_id):
+    notification = db.session.get(Notification, notification_id)
+    if notification is None:
+        abort(404)
+    order_id = notification.order_id
+    if TokenForm().validate_on_submit():
+        try:
+            outbox.retry_notification(notification)
+        except DomainError as exc:
+            flash(exc.message, "error")
+        else:
+            flash(_("The message is queued again."), "success")
+    return redirect(url_for("admin.order_detail", order_id=order_id), code=303)

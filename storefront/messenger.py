@@ -1,6 +1,121 @@
-"""Placeholder until built."""
+"""S10: the shopper's conversation with the Page, live without reload.
+
+The page polls itself (`?after=<last id>` with HX-Target "messages") and gets only the messages that
+are new, or 204. Every action posts, then tells the poller through the "messages-changed" event.
+"""
+from flask import make_response, redirect, render_template, request, url_for
+from jinja2_fragments.flask import render_block
+
+from pageshop.errors import DomainError
+from pageshop.messenger.chat import (
+    MAX_MESSAGE,
+    choose_menu,
+    choose_quick_reply,
+    conversation_messages,
+    send_message,
+    shopper_view,
+)
+from pageshop.sessions import current_facebook_account
+from pageshop.store import get_store
+
 from . import bp
+
+
+def _is_htmx() -> bool:
+    return bool(request.headers.get("HX-Request"))
+
 
 @bp.get("/messenger")
 def messenger():
-    return "Not built yet", 501
+    account = current_facebook_account()
+    if account is None:
+        response = make_response(render_template("storefront/messenger_login.html"))
+        response.vary.add("HX-Request")
+        return response
+    view = shopper_view(account, get_store())
+    if request.headers.get("HX-Target") == "messages":
+        after = request.args.get("after", 0, type=int)
+        messages = conversation_messages(view.conversation, after)
+        if not messages:
+            return "", 204, {"Vary": "HX-Request, HX-Target"}
+        response = make_response(render_template("storefront/_message_updates.html", messages=messages))
+    else:
+        messages = conversation_messages(view.conversation)
+        response = make_response(render_template(
+            "storefront/messenger.html", view=view, messages=messages,
+            last_id=messages[-1].id if messages else 0, error=None, text="", max_length=MAX_MESSAGE,
+        ))
+    response.vary.add("HX-Request")
+    response.vary.add("HX-Target")
+    return response
+
+
+def _done():
+    """After an action: htmx refreshes the conversation; without JavaScript, back to the page."""
+    if _is_htmx():
+        return "", 204, {"HX-Trigger": "messages-changed"}
+    return redirect(url_for("storefront.messenger"), code=303)
+
+
+def _account_or_login():
+    account = current_facebook_account()
+    if account is None:
+        return None, redirect(url_for("storefront.facebook_login", next=url_for("storefront.messenger")),
+                              code=303)
+    return account, None
+
+
+@bp.post("/messenger/messages")
+def messenger_send():
+    account, login = _account_or_login()
+    if login:
+        return login
+    text = request.form.get("text", "")
+    try:
+        send_message(account, get_store(), text)
+    except DomainError as exc:
+        return _composer(account, text, exc.message, 422)
+    if _is_htmx():
+        response = _composer(account, "", None, 200)
+        response.headers["HX-Trigger"] = "messages-changed"
+        return response
+    return _done()
+
+
+def _composer(account, text, error, status):
+    """The composer again: emptied after sending, or with the text and its error."""
+    view = shopper_view(account, get_store())
+    if _is_htmx():
+        html = render_block("storefront/messenger.html", "composer", view=view, text=text, error=error,
+                            max_length=MAX_MESSAGE)
+        # Menu buttons swap nothing; their rare error goes to the composer too.
+        return make_response(html, status, {"HX-Retarget": "#composer", "HX-Reswap": "outerHTML"})
+    messages = conversation_messages(view.conversation)
+    return make_response(render_template(
+        "storefront/messenger.html", view=view, messages=messages,
+        last_id=messages[-1].id if messages else 0, error=error, text=text, max_length=MAX_MESSAGE,
+    ), status)
+
+
+@bp.post("/messenger/menu")
+def messenger_menu():
+    account, login = _account_or_login()
+    if login:
+        return login
+    try:
+        choose_menu(account, get_store(), request.form.get("choice", ""))
+    except DomainError as exc:
+        return _composer(account, "", exc.message, 422)
+    return _done()
+
+
+@bp.post("/messenger/quick-reply")
+def messenger_quick_reply():
+    account, login = _account_or_login()
+    if login:
+        return login
+    try:
+        choose_quick_reply(account, get_store(), request.form.get("choice", ""))
+    except DomainError as exc:
+        return _composer(account, "", exc.message, 422)
+    return _done()
