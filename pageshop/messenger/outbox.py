@@ -159,14 +159,19 @@ def deliver_notification(notification_id: int, worker_id: str) -> Notification |
         _release(notification)
         db.session.commit()
         return notification
-    if subscription.facebook_account is None:
+    if subscription.facebook_account is not None:
+        conversation = open_conversation(subscription.page, subscription.facebook_account)
+    elif transport.name != "local" and (subscription.psid or subscription.user_ref):
+        # An opt-in through the Platform's checkbox plugin: addressed by its PSID or user_ref.
+        from .graph import conversation_for_subscription
+
+        conversation = conversation_for_subscription(subscription)
+    else:
         notification.attempts += 1
-        _after_error(notification, SendError(_("Nobody to send to: the opt-in has no Facebook account yet."),
+        _after_error(notification, SendError(_("Nobody to send to: the opt-in has no Facebook account."),
                                              transient=False))
         db.session.commit()
         return notification
-
-    conversation = open_conversation(subscription.page, subscription.facebook_account)
     outgoing = compose_notification(notification, conversation, store, now)
     notification.attempts += 1
     notification.lane = outgoing.lane
