@@ -11,6 +11,7 @@ from pageshop.errors import DomainError
 from pageshop.inbox import (
     MAX_REPLY_LENGTH,
     get_conversation,
+    latest_order,
     list_conversations,
     mark_read,
     new_messages,
@@ -83,13 +84,14 @@ def _conversation_or_404(conversation_id: int):
     return conversation
 
 
-def _conversation_page(conversation, status=200, reply_text="", reply_error=None, **extra):
+def _conversation_page(conversation, status=200, reply_text="", reply_error=None):
     messages = list(conversation.messages)
     return _page_or_block(
         "admin/conversation.html", {"reply-form": "reply_form"}, status,
         conversation=conversation, messages=messages, last_id=messages[-1].id if messages else 0,
         rows=list_conversations(get_store()), current_id=conversation.id, now=clock.now(),
-        saved_replies=list_saved_replies(), reply_text=reply_text, reply_error=reply_error, **extra,
+        saved_replies=list_saved_replies(), latest_order=latest_order(conversation),
+        reply_text=reply_text, reply_error=reply_error,
     )
 
 

@@ -154,6 +154,7 @@ def test_picker_and_slash_shortcut_in_the_conversation(client, auth, store, make
     page = client.get(url).get_data(as_text=True)
     assert '<label for="saved-reply-picker">Saved replies</label>' in page
     assert ">Thanks for your order</option>" in page
+    assert f'<a href="/admin/orders/{order.id}">Latest order #{order.number}</a>' in page
 
     matches = client.htmx("get", f"{url}?text=Hello+/tha", target="saved-reply-matches")
     html = matches.get_data(as_text=True)
