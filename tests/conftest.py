@@ -11,6 +11,7 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 
 import pytest
+from flask import g
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -72,6 +73,10 @@ class ShopClient(FlaskClient):
         # is not blocked, and expire it afterwards so the test reads what the request wrote.
         if db.session.is_active:
             db.session.commit()
+        # Requests reuse the test's app context, and with it `g`: clear what an earlier request (or
+        # another client) cached there, such as the CSRF token and the signed-in users.
+        for name in list(vars(g)):
+            delattr(g, name)
         response = super().open(*args, **kwargs)
         db.session.expire_all()
         db.session.rollback()
