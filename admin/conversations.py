@@ -110,7 +110,9 @@ def conversation(conversation_id):
                             reply_text=text, reply_error=None, autofocus=True)
         html += render_block("admin/conversation.html", "saved_reply_matches", conversation=conversation,
                              matches=[], oob=True)
-        return _fragment_response(html)
+        response = _fragment_response(html)
+        response.headers["HX-Trigger-After-Settle"] = "saved-reply-inserted"
+        return response
     mark_read(conversation)
     return _conversation_page(conversation, reply_text=text)
 

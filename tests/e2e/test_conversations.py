@@ -56,12 +56,14 @@ def test_shopper_writes_and_merchant_answers_live_with_a_saved_reply(browser: Br
     expect(merchant.get_by_role("button", name="Returns")).to_have_count(0)
     merchant.get_by_role("button", name="Thanks for your order").click()
     expect(reply_box).to_have_value("Thanks Alex! Order #1001 ships tomorrow.")
+    reply_box.press_sequentially(" See you!")  # typing goes on at the end
+    expect(reply_box).to_have_value("Thanks Alex! Order #1001 ships tomorrow. See you!")
     merchant.get_by_role("button", name="Reply", exact=True).click()
 
     expect(reply_box).to_have_value("")
-    expect(merchant.get_by_role("list", name="Messages")).to_contain_text("Thanks Alex! Order #1001 ships tomorrow.")
-    expect(shopper.get_by_role("log", name="Conversation")).to_contain_text(
-        "Thanks Alex! Order #1001 ships tomorrow.")
+    answer = "Thanks Alex! Order #1001 ships tomorrow. See you!"
+    expect(merchant.get_by_role("list", name="Messages")).to_contain_text(answer)
+    expect(shopper.get_by_role("log", name="Conversation")).to_contain_text(answer)
 
     # The picker inserts too.
     merchant.get_by_label("Saved replies").select_option(label="Returns")
