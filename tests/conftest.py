@@ -115,6 +115,7 @@ def app(request, tmp_path):
         "UPLOAD_FOLDER": str(tmp_path / "uploads"),
         "MAIL_SERVER": None,
         "MESSENGER_TRANSPORT": "local",
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
     })
     app.test_client_class = ShopClient
     with app.app_context():
