@@ -67,7 +67,7 @@ def _require(obj: dict, names: tuple[str, ...], where: str) -> None:
             raise Invalid(f"(#100) The parameter {where}[{name}] is required")
 
 
-def _check_button(button: dict, where: str) -> None:
+def _check_button(button: dict, where: str, max_title: int = 20) -> None:
     _only(button, {"type", "url", "title", "payload", "webview_height_ratio", "messenger_extensions",
                    "fallback_url", "webview_share_button"}, where)
     if button.get("type") == "web_url":
@@ -76,8 +76,8 @@ def _check_button(button: dict, where: str) -> None:
         _require(button, ("title", "payload"), where)
     else:
         raise Invalid(f"(#100) {where}[type] must be one of web_url, postback")
-    if len(button["title"]) > 20:
-        raise Invalid(f"(#100) {where}[title] has more than 20 characters")
+    if len(button["title"]) > max_title:
+        raise Invalid(f"(#100) {where}[title] has more than {max_title} characters")
 
 
 def _check_receipt(payload: dict) -> None:
@@ -194,7 +194,7 @@ def check_profile(body: dict) -> None:
         _only(menu, {"locale", "composer_input_disabled", "call_to_actions"}, "persistent_menu")
         _require(menu, ("locale", "call_to_actions"), "persistent_menu")
         for action in menu["call_to_actions"]:
-            _check_button(action, "call_to_actions")
+            _check_button(action, "call_to_actions", max_title=30)  # menu items: 30
     if body.get("persistent_menu") and "get_started" not in body:
         raise Invalid("(#100) persistent_menu needs the get_started button")
 
@@ -355,3 +355,31 @@ class FakeMessengerPlatform:
                 self.profile.update(body)
                 return {"result": "success"}
         raise Invalid(f"(#100) Unsupported {method} request on {edge}")
+
+
+# --- pytest fixtures: import them into a test module ---------------------------------------
+
+import pytest  # noqa: E402
+
+PAGE_TOKEN = "EAAtest-page-token-123"
+APP_SECRET = "test-app-secret-456"
+VERIFY_TOKEN = "test-verify-token-789"
+
+
+@pytest.fixture
+def platform(app):
+    """The fake Platform, and the app set to the `graph` transport against it."""
+    fake = FakeMessengerPlatform(access_token=PAGE_TOKEN).start()
+    app.config.update(
+        MESSENGER_TRANSPORT="graph",
+        GRAPH_URL=fake.graph_url,
+        GRAPH_TIMEOUT=0.5,
+        MESSENGER_PAGE_ID=fake.page_id,
+        MESSENGER_PAGE_ACCESS_TOKEN=PAGE_TOKEN,
+        MESSENGER_APP_ID="1234567890",
+        MESSENGER_APP_SECRET=APP_SECRET,
+        MESSENGER_VERIFY_TOKEN=VERIFY_TOKEN,
+        PUBLIC_URL="https://shop.example.com",
+    )
+    yield fake
+    fake.stop()
