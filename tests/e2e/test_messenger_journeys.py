@@ -1,0 +1,172 @@
+"""The Messenger channel end to end: a shopper (opted in at Facebook checkout) watches Messenger while
+the merchant works in the admin. Messages must appear without reload, within 2 seconds."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from pageshop import clock
+from pageshop.extensions import db
+from pageshop.models import Notification, Order
+
+ARRIVES = 2000  # ms: "appears within 2 seconds"
+
+
+@pytest.fixture
+def people(browser: Browser, shop, app):
+    app.config["PUBLIC_URL"] = shop.base  # links the worker puts in messages point at this server
+    shopper = browser.new_context().new_page()
+    merchant = browser.new_context().new_page()
+    shopper.goto(shop.url("/facebook/login?next=/messenger"))
+    shopper.get_by_label("Email").fill("alex@example.com")
+    shopper.get_by_label("Password").fill("pageshop-demo")
+    shopper.get_by_role("button", name="Log in").click()
+    merchant.goto(shop.url("/admin/sign-in"))
+    merchant.get_by_label("Email").fill("merchant@example.com")
+    merchant.get_by_label("Password").fill("pageshop-demo")
+    merchant.get_by_role("button", name="Sign in").click()
+    yield shopper, merchant
+    shopper.context.close()
+    merchant.context.close()
+
+
+def buy(shop, page: Page, variant_id: int, opt_in: bool = True) -> None:
+    page.goto(shop.url(f"/checkout?variant={variant_id}&quantity=1"))
+    page.get_by_label("First name").fill("Alex")
+    page.get_by_label("Last name").fill("Rivera")
+    page.get_by_label("Address").fill("1 Main St")
+    page.get_by_label("City").fill("Springfield")
+    page.get_by_label("State / region").fill("IL")
+    page.get_by_label("Postal code").fill("62701")
+    page.get_by_label("Country").select_option(label="United States")
+    page.get_by_label("Card number").fill("1")
+    if opt_in:
+        page.get_by_role("checkbox", name="Send order updates to Messenger").check()
+    page.get_by_role("button", name="Place order").click()
+    expect(page.get_by_role("heading", name="Order #")).to_be_visible()
+
+
+def order_id(number: int) -> int:
+    db.session.rollback()
+    return db.session.scalars(db.select(Order.id).filter_by(number=number)).one()
+
+
+def fulfil(merchant: Page, shop, number: int, tracking: str) -> None:
+    merchant.goto(shop.url(f"/admin/orders/{order_id(number)}"))
+    merchant.get_by_label("Carrier").fill("UPS")
+    merchant.get_by_label("Tracking number").fill(tracking)
+    merchant.get_by_role("button", name="Fulfill").click()
+    expect(merchant.get_by_text(f"tracking number {tracking}").first).to_be_visible()
+
+
+def receipt(page: Page, number: int):
+    return page.get_by_role("region", name=f"Receipt for order #{number}")
+
+
+def shipping_update(page: Page, number: int):
+    return page.get_by_role("region", name=f"Shipping update for order #{number}")
+
+
+def test_opt_in_receipt_shipping_then_turn_off(people, shop, make_product):
+    shopper, merchant = people
+    apron = make_product(title="Linen Apron", price_cents=3200, stock=5)
+
+    buy(shop, shopper, apron.variants[0].id)
+    shopper.get_by_role("link", name="Messenger").click()
+    card = receipt(shopper, 1001)
+    expect(card).to_be_visible(timeout=ARRIVES)
+    expect(card).to_contain_text("Linen Apron × 1")
+    expect(card).to_contain_text("$37.00")
+    expect(card.get_by_role("link", name="View order")).to_be_visible()
+
+    fulfil(merchant, shop, 1001, "1Z999AA10123456784")
+    update = shipping_update(shopper, 1001)
+    expect(update).to_be_visible(timeout=ARRIVES)  # no reload
+    expect(update).to_contain_text("1Z999AA10123456784")
+    expect(update.get_by_role("link", name="Track package")).to_have_attribute(
+        "href", "https://www.ups.com/track?tracknum=1Z999AA10123456784")
+
+    # The shopper writes; the message shows and the composer empties.
+    shopper.get_by_label("Message").fill("Thanks! Can't wait.")
+    shopper.get_by_role("button", name="Send").click()
+    expect(shopper.locator(".bubble.out", has_text="Thanks! Can't wait.")).to_be_visible(timeout=ARRIVES)
+    expect(shopper.get_by_label("Message")).to_have_value("")
+
+    shopper.get_by_role("button", name="Order update settings").click()
+    shopper.get_by_role("button", name="Turn off order updates").click()
+    expect(shopper.get_by_text("You won't get order updates from Maple & Thread anymore.")).to_be_visible(
+        timeout=ARRIVES)
+
+    merchant.get_by_role("button", name="Mark as delivered").click()
+    expect(merchant.get_by_text("Order #1001 is delivered.")).to_be_visible()
+    db.session.rollback()
+    assert db.session.scalars(db.select(Notification.event).order_by(Notification.id)).all() == [
+        "order_confirmation", "shipping_update"]  # nothing queued for "delivered"
+    # and search in the chat ends in the Facebook checkout with that item
+    shopper.get_by_role("button", name="Search products").click()
+    expect(shopper.get_by_text("What are you looking for?")).to_be_visible(timeout=ARRIVES)
+    shopper.get_by_label("Message").fill("apron")
+    shopper.get_by_role("button", name="Send").click()
+    expect(shopper.get_by_role("link", name="Buy Now")).to_have_attribute(
+        "href", f"http://127.0.0.1:{shop.server.server_port}/checkout?variant={apron.variants[0].id}"
+                f"&quantity=1&source=messenger", timeout=ARRIVES)
+    expect(shopper.get_by_role("region", name="Delivery update for order #1001")).to_have_count(0)
+
+
+def test_mute_remove_and_add_the_channel_and_the_window(people, shop, make_product):
+    shopper, merchant = people
+    apron = make_product(title="Linen Apron", price_cents=3200, stock=10)
+
+    # A customized confirmation with a promotional note (A7).
+    merchant.goto(shop.url("/admin/messenger/customizations?event=order_confirmation"))
+    merchant.get_by_label("Message text").fill("Thank you {{ first_name }}! Order {{ order_number }} is in.")
+    merchant.get_by_label("Promotional note").fill("Show this for 10% off in our shop: THANKS10")
+    expect(merchant.locator("#preview")).to_contain_text("Thank you Alex! Order #1001 is in.")
+    merchant.get_by_role("button", name="Save").click()
+    merchant.goto(shop.url("/admin/messenger/customizations?event=shipping_update"))
+    merchant.get_by_label("Message text").fill("On its way, {{ first_name }}: {{ tracking_number }}")
+    merchant.get_by_label("Promotional note").fill("Shipping is free on your next order.")
+    merchant.get_by_role("button", name="Save").click()
+    expect(merchant.get_by_text("Shipping update saved.")).to_be_visible()
+
+    buy(shop, shopper, apron.variants[0].id)  # order #1001: opted in, then muted by the merchant
+    shopper.goto(shop.url("/messenger"))
+    first = receipt(shopper, 1001)
+    expect(first).to_contain_text("Thank you Alex! Order #1001 is in.", timeout=ARRIVES)
+    expect(first).to_contain_text("THANKS10")  # inside the window: the note too
+
+    merchant.goto(shop.url(f"/admin/orders/{order_id(1001)}/status"))
+    expect(merchant.get_by_text("Messenger updates go to Alex Rivera (alex@example.com)")).to_be_visible()
+    merchant.get_by_role("button", name="Turn off").click()
+    expect(merchant.get_by_text("Updates: turned off")).to_be_visible()
+    fulfil(merchant, shop, 1001, "1ZMUTED")
+
+    buy(shop, shopper, apron.variants[0].id)  # order #1002: opted in, keeps its updates
+    shopper.goto(shop.url("/messenger"))
+    expect(receipt(shopper, 1002)).to_be_visible(timeout=ARRIVES)
+
+    merchant.goto(shop.url("/admin/channels"))
+    merchant.get_by_role("button", name="Remove Messenger channel").click()
+    expect(merchant.get_by_role("button", name="Add Messenger channel")).to_be_visible()
+    checkout = shopper.context.new_page()
+    checkout.goto(shop.url(f"/checkout?variant={apron.variants[0].id}&quantity=1"))
+    expect(checkout.get_by_role("button", name="Place order")).to_be_visible()
+    expect(checkout.get_by_role("checkbox", name="Send order updates to Messenger")).to_have_count(0)
+    checkout.close()
+
+    clock.advance(timedelta(hours=25))  # the window closed: outside it, the utility wording
+    fulfil(merchant, shop, 1002, "1ZSTILL")
+    update = shipping_update(shopper, 1002)
+    expect(update).to_be_visible(timeout=ARRIVES)  # the channel is removed, the subscription goes on
+    expect(update).to_contain_text("Order #1002 has shipped. Tracking number: 1ZSTILL.")
+    expect(update).not_to_contain_text("free on your next order")
+    expect(shipping_update(shopper, 1001)).to_have_count(0)  # muted
+
+    merchant.goto(shop.url("/admin/channels"))
+    merchant.get_by_role("button", name="Add Messenger channel").click()
+    expect(merchant.get_by_role("button", name="Remove Messenger channel")).to_be_visible()
+    shopper.reload()
+    expect(receipt(shopper, 1001)).to_be_visible()  # the same conversation goes on
+    expect(shopper.get_by_label("Message")).to_be_visible()
