@@ -389,3 +389,60 @@ def test_the_placed_event_is_on_the_timeline(client, shirt):
     client.post_form(url, checkout_form(client, url))
     event = db.session.scalars(db.select(OrderEvent)).one()
     assert event.kind == "placed"
+
+
+# --- at the same moment ------------------------------------------------------------------------
+
+
+def _place_at_once(app, variant_id, keys, card="1"):
+    """Place one order per key from parallel requests; each result is an order number or an error."""
+    import threading
+
+    from pageshop import checkout as checkouts
+    from pageshop.errors import DomainError
+    from pageshop.store import get_store
+
+    rate_id = db.session.scalar(db.select(ShippingRate.id).order_by(ShippingRate.position))
+    db.session.commit()
+    barrier = threading.Barrier(len(keys))
+    results = [None] * len(keys)
+
+    def shopper(index, key):
+        with app.test_request_context():
+            store = get_store()
+            kind = checkouts.checkout_kind(store)
+            details = checkouts.CheckoutDetails(
+                email="alex@example.com", first_name="Alex", last_name="Rivera", address="1 Main St",
+                city="Springfield", region="IL", postal_code="62701", country="US",
+                shipping_rate_id=rate_id, card_number=card, idempotency_key=key)
+            lines = checkouts.buy_now_lines(variant_id, 1)
+            barrier.wait()
+            try:
+                results[index] = checkouts.place_order(store, kind, lines, details,
+                                                       status_url=lambda order: "/orders/x").number
+            except DomainError as exc:
+                results[index] = exc.message
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=shopper, args=(i, key)) for i, key in enumerate(keys)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+def test_the_same_form_sent_twice_at_once_makes_one_order(app, shirt):
+    results = _place_at_once(app, shirt.variants[0].id, ["same-key", "same-key"])
+    assert results == [1001, 1001]
+    assert len(orders()) == 1
+    assert stock_of(shirt) == 4
+
+
+def test_two_shoppers_for_the_last_item_make_one_order(app, store, make_product):
+    last = make_product(title="Last Scarf", price_cents=2000, stock=1)
+    results = _place_at_once(app, last.variants[0].id, ["key-a", "key-b"])
+    assert sorted(results, key=str) == [1001, "Last Scarf is sold out. Remove it to place your order."]
+    assert len(orders()) == 1
+    assert stock_of(last) == 0
