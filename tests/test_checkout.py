@@ -446,3 +446,11 @@ def test_two_shoppers_for_the_last_item_make_one_order(app, store, make_product)
     assert sorted(results, key=str) == [1001, "Last Scarf is sold out. Remove it to place your order."]
     assert len(orders()) == 1
     assert stock_of(last) == 0
+
+
+def test_a_checkout_without_the_csrf_token_is_refused(client, shirt):
+    url = buy_now_url(shirt)
+    form = checkout_form(client, url)
+    assert client.post(url, data=form).status_code == 400
+    assert client.post("/checkout/switch-account", data=dict(form, action="not_you")).status_code == 400
+    assert orders() == []
