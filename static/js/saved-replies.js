@@ -10,3 +10,13 @@ document.body.addEventListener("saved-reply-inserted", function () {
   var picker = document.getElementById("saved-reply-picker");
   if (picker) picker.value = "";
 });
+
+// The thread shows its latest messages: at the bottom on load and whenever new ones arrive.
+function scrollThreadToEnd() {
+  var thread = document.getElementById("thread-messages");
+  if (thread) thread.scrollTop = thread.scrollHeight;
+}
+scrollThreadToEnd();
+document.body.addEventListener("htmx:afterSettle", function (event) {
+  if (event.detail.target && event.detail.target.id === "thread-messages") scrollThreadToEnd();
+});
