@@ -4,6 +4,7 @@ from flask_babel import gettext as _
 from jinja2_fragments.flask import render_block
 
 from pageshop import clock
+from pageshop.countries import country_name
 from pageshop.errors import DomainError, NotAllowed
 from pageshop.orders import (
     CARRIERS,
@@ -38,7 +39,7 @@ def render_page_or_block(template: str, block: str, target: str, **context):
 @bp.context_processor
 def order_labels():
     return {"channel_labels": CHANNEL_LABELS, "status_labels": STATUS_LABELS,
-            "ship_by_status": ship_by_status}
+            "ship_by_status": ship_by_status, "country_name": country_name}
 
 
 @bp.get("/orders")

@@ -8,6 +8,7 @@ from datetime import datetime
 from flask_babel import gettext as _
 from sqlalchemy import or_
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from .errors import DomainError
 from .extensions import db
@@ -49,7 +50,7 @@ class VariantInput:
 
 
 def search_products(query: str = "", page: int = 1, per_page: int = PRODUCTS_PER_PAGE):
-    select = db.select(Product)
+    select = db.select(Product).options(selectinload(Product.variants))
     query = (query or "").strip()
     if query:
         like = f"%{_escape_like(query)}%"

@@ -247,7 +247,7 @@ def test_detail_shows_items_customer_payment_and_emails(client, signed_in, make_
     db.session.commit()
     page = text(client.get(f"/admin/orders/{order.id}"))
     for expected in ("Linen Apron", "$64.00", "$69.00", "Alex Rivera", "alex@example.com",
-                     "1 Main St", "Springfield", "Card ending in 1", "bogus", "Order placed",
+                     "1 Main St", "Springfield", "United States", "Card ending in 1", "bogus", "Order placed",
                      "Your order #1001", "not sent: no SMTP server configured",
                      "More actions", "View order status page", "Fulfill", "Carrier", "Tracking number"):
         assert expected in page, expected
