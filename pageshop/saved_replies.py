@@ -119,3 +119,22 @@ def shortcut_prefix(text: str | None) -> str | None:
     if "\n" in typed or len(typed) > MAX_TITLE_LENGTH:
         return None
     return typed
+
+
+DEMO_SAVED_REPLIES = (
+    ("Thanks for your order", "Hi {first_name}, thanks for your order {order_number}! "
+                              "We'll let you know here as soon as it ships."),
+    ("Shipping times", "Hi {first_name}, orders ship within 3 business days and arrive 3 to 5 "
+                       "business days later."),
+    ("Returns", "You can return any item within 30 days of delivery. Just reply here and we'll "
+                "send you a return label."),
+)
+
+
+def add_demo_saved_replies() -> None:
+    """A few saved replies for the demo store (`flask seed`), once."""
+    if db.session.scalars(db.select(SavedReply.id).limit(1)).first() is not None:
+        return
+    for title, body in DEMO_SAVED_REPLIES:
+        db.session.add(SavedReply(title=title, body=body, created_at=clock.now()))
+    db.session.commit()

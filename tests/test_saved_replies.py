@@ -170,3 +170,11 @@ def test_picker_and_slash_shortcut_in_the_conversation(client, auth, store, make
     # Without JavaScript the picker opens the page with the reply in the box.
     no_js = client.get(f"{url}?insert={saved.id}").get_data(as_text=True)
     assert f"Thanks Alex! Order #{order.number} is on its way.</textarea>" in no_js
+
+
+def test_demo_saved_replies_are_added_once(app):
+    from pageshop.saved_replies import add_demo_saved_replies
+
+    add_demo_saved_replies()
+    add_demo_saved_replies()
+    assert [s.title for s in matching_saved_replies("")] == ["Returns", "Shipping times", "Thanks for your order"]
