@@ -298,3 +298,26 @@ def test_invalid_reply_rerenders_the_form(client, auth, store, text, error):
     html = response.get_data(as_text=True)
     assert error in html and 'aria-invalid="true"' in html
     assert f"{text}</textarea>" in html
+
+
+def test_a_transport_failure_is_shown_and_the_text_kept(client, auth, store, monkeypatch):
+    from pageshop import inbox
+    from pageshop.messenger.transport import SendError
+
+    class RefusingTransport:
+        name = "refusing"
+
+        def send(self, outgoing):
+            raise SendError("The Page's access token has expired.", transient=False, hold=True, code=190)
+
+    monkeypatch.setattr(inbox, "get_transport", lambda: RefusingTransport())
+    conversation = customer_writes(store)
+    auth.sign_in()
+
+    response = client.post_form(f"/admin/inbox/{conversation.id}/reply", {"text": "Hello again"})
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "The reply was not sent: The Page&#39;s access token has expired." in html
+    assert "Hello again</textarea>" in html
+    assert db.session.scalars(db.select(Message).filter_by(direction="out")).all() == []
