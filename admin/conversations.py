@@ -102,6 +102,9 @@ def conversation(conversation_id):
     text = request.args.get("text", "")
     if target == "saved-reply-matches":
         return _saved_reply_matches(conversation, text)
+    if target == "window-notice":  # the windows close while the page is open
+        return _fragment_response(render_block("admin/conversation.html", "window_notice",
+                                               conversation=conversation, now=clock.now()))
     saved = get_saved_reply(request.args.get("insert", type=int))
     if saved is not None:
         text = insert_into(text, fill_placeholders(saved.body, conversation))

@@ -321,3 +321,17 @@ def test_a_transport_failure_is_shown_and_the_text_kept(client, auth, store, mon
     assert "The reply was not sent: The Page&#39;s access token has expired." in html
     assert "Hello again</textarea>" in html
     assert db.session.scalars(db.select(Message).filter_by(direction="out")).all() == []
+
+
+def test_window_notice_refreshes_while_the_conversation_is_open(client, auth, store):
+    clock.set_now(MONDAY_NOON)
+    conversation = customer_writes(store)
+    auth.sign_in()
+    assert "your reply is sent as a normal reply" in client.get(f"/admin/inbox/{conversation.id}").get_data(as_text=True)
+
+    clock.advance(timedelta(hours=24))
+    response = client.htmx("get", f"/admin/inbox/{conversation.id}", target="window-notice")
+
+    html = response.get_data(as_text=True)
+    assert html.strip().startswith('<p id="window-notice"')
+    assert "this reply will be sent as a human agent reply" in html
