@@ -44,7 +44,7 @@ def shirt(store, make_product):
 
 
 @pytest.fixture
-def placed(monkeypatch):
+def placed():
     """What "order_placed" was published with, as the Messenger side receives it."""
     calls = []
 
