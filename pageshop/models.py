@@ -397,6 +397,8 @@ class Conversation(db.Model):
     facebook_account_id: Mapped[int | None] = mapped_column(ForeignKey("facebook_accounts.id"))
     # Page-scoped id of the person on the real Messenger Platform (graph transport).
     psid: Mapped[str | None] = mapped_column(String(64))
+    # Graph transport: the checkbox opt-in's user_ref, while the person's PSID is not known yet.
+    user_ref: Mapped[str | None] = mapped_column(String(120), index=True)
     display_name: Mapped[str] = mapped_column(String(120), default="")
     # The person's last action towards the Page: opens the 24-hour window (M4).
     last_customer_action_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -364,8 +364,8 @@ def conversation_for_psid(page: FacebookPage, psid: str, display_name: str = "")
     """The person's conversation with the Page on the Platform, started on first contact."""
     conversation = db.session.scalars(db.select(Conversation).filter_by(page_id=page.id, psid=psid)).first()
     if conversation is None:
-        conversation = Conversation(page_id=page.id, psid=psid, display_name=display_name,
-                                    created_at=clock.now())
+        conversation = Conversation(page_id=page.id, psid=psid, created_at=clock.now(),
+                                    display_name=display_name or _("Messenger user %(id)s", id=psid[-4:]))
         db.session.add(conversation)
         db.session.flush()
     return conversation
@@ -376,42 +376,41 @@ def conversation_for_subscription(subscription: Subscription) -> Conversation:
     the conversation of the subscription's PSID, or one kept for its user_ref until the PSID is known."""
     if subscription.psid:
         return conversation_for_psid(subscription.page, subscription.psid, subscription.order.customer_name)
-    found = db.session.scalars(
-        db.select(Conversation).join(Message, Message.conversation_id == Conversation.id)
-        .join(Notification, Notification.id == Message.notification_id)
-        .where(Notification.subscription_id == subscription.id, Conversation.psid.is_(None))
-        .limit(1)
+    conversation = db.session.scalars(
+        db.select(Conversation).filter_by(page_id=subscription.page_id, user_ref=subscription.user_ref)
+        .order_by(Conversation.id).limit(1)
     ).first()
-    if found is not None:
-        return found
-    conversation = Conversation(page_id=subscription.page_id, display_name=subscription.order.customer_name,
-                                created_at=clock.now())
-    db.session.add(conversation)
-    db.session.flush()
+    if conversation is None:
+        conversation = Conversation(page_id=subscription.page_id, user_ref=subscription.user_ref,
+                                    display_name=subscription.order.customer_name, created_at=clock.now())
+        db.session.add(conversation)
+        db.session.flush()
     return conversation
 
 
 def link_user_ref(page: FacebookPage, user_ref: str, psid: str) -> Subscription | None:
     """The first message after a checkbox opt-in names both: from now on the subscription is keyed by
-    the PSID, and the conversation kept for the user_ref becomes the PSID's."""
+    the PSID, and the conversation kept for the user_ref becomes the PSID's (or joins it)."""
     subscription = db.session.scalars(db.select(Subscription).filter_by(user_ref=user_ref)).first()
     if subscription is None:
         return None
-    if subscription.psid != psid:
-        subscription.psid = psid
-    target = db.session.scalars(db.select(Conversation).filter_by(page_id=subscription.page_id, psid=psid)).first()
+    subscription.psid = psid
+    target = db.session.scalars(
+        db.select(Conversation).filter_by(page_id=subscription.page_id, psid=psid)).first()
     waiting = db.session.scalars(
-        db.select(Conversation).join(Message, Message.conversation_id == Conversation.id)
-        .join(Notification, Notification.id == Message.notification_id)
-        .where(Notification.subscription_id == subscription.id, Conversation.psid.is_(None))
-    ).unique().all()
+        db.select(Conversation).filter_by(page_id=subscription.page_id, user_ref=user_ref, psid=None)
+        .order_by(Conversation.id)
+    ).all()
     for conversation in waiting:
         if target is None:
             conversation.psid = psid
             target = conversation
-        else:
+        elif conversation.id != target.id:
             for message in list(conversation.messages):
                 message.conversation = target
+            target.last_customer_action_at = max(
+                filter(None, [target.last_customer_action_at, conversation.last_customer_action_at]), default=None)
+            db.session.delete(conversation)
     db.session.flush()
     return subscription
 

@@ -24,7 +24,7 @@ from .. import clock, worker
 from ..extensions import db
 from ..models import Conversation, FacebookPage, Store, Subscription, WebhookDelivery, WebhookReceipt
 from .conversations import record_incoming
-from .graph import Scrubber, conversation_for_psid, link_user_ref
+from .graph import Scrubber, conversation_for_psid, conversation_for_subscription, link_user_ref
 from .transport import Outgoing, SendError, get_transport
 
 log = logging.getLogger(__name__)
@@ -179,10 +179,10 @@ def _handle(page: FacebookPage, event: dict) -> None:
     psid = str((event.get("sender") or {}).get("id", ""))
     if not psid:
         return
-    conversation = conversation_for_psid(page, psid)
     prior = event.get("prior_message") or {}
     if prior.get("source") == "checkbox_plugin" and prior.get("identifier"):
         link_user_ref(page, str(prior["identifier"]), psid)
+    conversation = conversation_for_psid(page, psid)
     if "message" in event:
         message = event["message"]
         mid = message.get("mid")
@@ -210,8 +210,14 @@ def _handle_optin(page: FacebookPage, event: dict) -> None:
     if sender:  # an opt-in by a person the Page already knows: an action towards the Page (M4)
         conversation = conversation_for_psid(page, str(sender))
         conversation.last_customer_action_at = clock.now()
-    # A checkbox opt-in (user_ref, no sender): its receipt is the confirmation the checkout asks for.
-    log.info("Messenger checkbox opt-in confirmed for %s", optin.get("user_ref") and "a user_ref")
+    user_ref = optin.get("user_ref")
+    if not user_ref:
+        return
+    # A checkbox opt-in (user_ref, no sender): its receipt is the confirmation the checkout asks for,
+    # and, once the order holds the subscription, an action towards the Page that opens the window.
+    subscription = db.session.scalars(db.select(Subscription).filter_by(user_ref=str(user_ref))).first()
+    if subscription is not None and subscription.page_id == page.id:
+        conversation_for_subscription(subscription).last_customer_action_at = clock.now()
 
 
 def _choose(conversation: Conversation, choice: str, label: str, mid: str | None) -> None:
