@@ -12,7 +12,7 @@ from flask import render_template
 
 from pageshop import worker
 from pageshop.extensions import db
-from pageshop.messenger.webhook import checkbox_confirmed
+from pageshop.messenger.webhook import checkbox_confirmed, process_pending_deliveries
 from pageshop.models import Conversation, Message, Notification, Subscription, WebhookDelivery
 
 from .fake_messenger_platform import APP_SECRET, VERIFY_TOKEN, platform  # noqa: F401
@@ -341,3 +341,54 @@ def test_webhook_processing_keeps_a_failing_delivery_for_a_retry(app, client, pl
 
     process(app)
     assert [m.text for m in incoming()] == ["Hello?"]
+
+
+# --- a whole journey over the Platform --------------------------------------------------------
+
+
+def test_journey_checkbox_opt_in_receipt_shipping_turn_off(app, client, platform, store, make_order):
+    """The checkout's checkbox opt-in, the receipt to the user_ref, the shopper's first message,
+    the shipping update to the PSID, "Turn off order updates" from Messenger, nothing more after."""
+    from pageshop import events
+    from pageshop.orders import fulfill_order, mark_out_for_delivery
+
+    page_id = platform.page_id
+    order = make_order()
+    events.publish("order_placed", order, opt_in_user_ref="ref-journey-1")
+    db.session.commit()
+    platform.user_refs["ref-journey-1"] = "888000"
+    post(client, call(page_id, {"recipient": {"id": page_id}, "timestamp": 1,
+                                "optin": {"ref": "checkout", "user_ref": "ref-journey-1"}}))
+    process_pending_deliveries()  # the opt-in confirmed (and the window opened) first,
+    process(app)  # then the confirmation goes out
+
+    receipt = platform.sent[-1]
+    assert receipt["recipient"] == {"user_ref": "ref-journey-1"}
+    assert receipt["messaging_type"] == "UPDATE"  # the opt-in opened the window
+    assert receipt["message"]["attachment"]["payload"]["order_number"] == order.name
+
+    first = text_event(page_id, "Great, thanks", "m_j1", psid="888000")
+    first["prior_message"] = {"source": "checkbox_plugin", "identifier": "ref-journey-1"}
+    post(client, call(page_id, first))
+    process(app)
+    fulfill_order(db.session.get(type(order), order.id), "UPS", "1Z999AA10123456784")
+    process(app)
+
+    shipping = platform.sent[-1]
+    assert shipping["recipient"] == {"id": "888000"}
+    assert "1Z999AA10123456784" in shipping["message"]["text"]
+
+    post(client, call(page_id, text_event(page_id, "Turn off order updates", "m_j2", psid="888000",
+                                          quick_reply={"payload": "turn_off"})))
+    process(app)
+    count = len(platform.sent)
+    mark_out_for_delivery(db.session.get(type(order), order.id))
+    process(app)
+
+    assert len(platform.sent) == count
+    states = [n.state for n in db.session.scalars(db.select(Notification).order_by(Notification.id))]
+    assert states == ["sent", "sent"]  # turned off: no update is even queued
+    assert db.session.scalars(db.select(Subscription)).one().state == "turned_off"
+    conversation = db.session.scalars(db.select(Conversation).filter_by(psid="888000")).one()
+    assert [(m.direction, m.kind) for m in conversation.messages] == [
+        ("out", "receipt"), ("in", "text"), ("out", "shipping_update"), ("in", "postback"), ("out", "text")]
