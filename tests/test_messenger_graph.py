@@ -384,3 +384,18 @@ def test_messenger_setup_with_a_bad_token_says_so_without_the_token(app, platfor
     result = runner.invoke(args=["messenger-setup"])
     assert result.exit_code != 0
     assert "reconnect" in result.output and "EAAwrong-token" not in result.output
+
+
+def test_the_merchants_late_reply_from_the_inbox_goes_as_a_human_agent_message(platform, conversation):
+    from pageshop.inbox import reply
+
+    conversation.last_customer_message_at = clock.now() - timedelta(hours=30)
+    conversation.last_customer_action_at = conversation.last_customer_message_at
+    db.session.commit()
+
+    message = reply(conversation, "Sorry for the wait: your parcel left today.", clock.now())
+
+    request = platform.requests[-1]
+    assert request.accepted, request.answer
+    assert (request.body["messaging_type"], request.body["tag"]) == ("MESSAGE_TAG", "HUMAN_AGENT")
+    assert (message.lane, message.author, message.mid) == ("HUMAN_AGENT", "merchant", "m_fake1")
