@@ -4,8 +4,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 5000
 export FLASK_APP := wsgi:app
+# PUBLIC_URL (links in messages and e-mails) follows the port unless set.
+export PORT
 
-.PHONY: run test install browser seed worker bench clean
+.PHONY: run test install browser seed worker bench messages clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,9 +51,15 @@ seed: install
 worker: install
 	$(BIN)/flask worker
 
-## bench: the benchmarks in bench/ (they print figures; they are not tests)
-bench: install
+## bench: the benchmarks in bench/ (they print figures; they are not tests; see bench/README.md)
+bench: browser
 	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+## messages: refresh the translation catalogs in translations/ from the code and templates
+messages: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l --project=Pageshop -o messages.pot .
+	$(BIN)/pybabel update -i messages.pot -d translations
+	rm -f messages.pot
 
 clean:
 	rm -rf $(VENV) instance test-results .pytest_cache
