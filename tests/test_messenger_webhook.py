@@ -392,3 +392,23 @@ def test_journey_checkbox_opt_in_receipt_shipping_turn_off(app, client, platform
     conversation = db.session.scalars(db.select(Conversation).filter_by(psid="888000")).one()
     assert [(m.direction, m.kind) for m in conversation.messages] == [
         ("out", "receipt"), ("in", "text"), ("out", "shipping_update"), ("in", "postback"), ("out", "text")]
+
+
+def test_old_receipts_and_calls_are_forgotten_after_30_days(app, client, platform, store):
+    from datetime import timedelta
+
+    from pageshop import clock
+    from pageshop.messenger import webhook
+    from pageshop.models import WebhookReceipt
+
+    post(client, call(platform.page_id, text_event(platform.page_id, "Hi", "m_old")))
+    process(app)
+    assert db.session.scalars(db.select(WebhookReceipt)).all()
+    clock.advance(timedelta(days=31))
+    webhook._last_forget["at"] = None
+
+    process(app)
+
+    assert db.session.scalars(db.select(WebhookReceipt)).all() == []
+    assert db.session.scalars(db.select(WebhookDelivery)).all() == []
+    assert [m.text for m in incoming()] == ["Hi"]  # the conversation itself stays

@@ -155,7 +155,9 @@ class GraphClient:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 raw = response.read()
         except urllib.error.HTTPError as exc:
-            raise classify(self._platform_error(exc), self.scrub) from None
+            error = classify(self._platform_error(exc), self.scrub)
+            log.warning("Graph API %s %s refused (HTTP %s): %s", method, path.split("?")[0], exc.code, error.message)
+            raise error from None
         except (TimeoutError, socket.timeout):
             raise SendError(_("The Messenger Platform didn't answer within %(seconds)s seconds: will retry.",
                               seconds=f"{self.timeout:g}"), transient=True) from None
@@ -243,11 +245,12 @@ def receipt_payload(outgoing: Outgoing) -> dict:
         "currency": currency,
         "payment_method": data.get("payment_method") or (
             f"Card ending {order.card_last_digits}" if order and order.card_last_digits else "Card"),
-        "order_url": data.get("order_url", ""),
         "timestamp": _timestamp(data.get("timestamp") or (order.placed_at if order else None)),
         "summary": summary,
         "elements": elements,
     }
+    if data.get("order_url"):
+        payload["order_url"] = data["order_url"]
     if address:
         payload["address"] = {k: v for k, v in address.items() if v}
         payload["address"].setdefault("street_1", "-")
@@ -328,7 +331,6 @@ def build_request(outgoing: Outgoing, recipient: dict, config) -> dict:
         if replies:
             message["quick_replies"] = replies
     body["message"] = message
-    assert body.get("tag") not in RETIRED_TAGS
     return body
 
 

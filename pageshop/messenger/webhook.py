@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import json
 import logging
+from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -30,6 +31,7 @@ from .transport import Outgoing, SendError, get_transport
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
+KEEP = timedelta(days=30)
 BATCH = 20
 MAX_TEXT = 2000
 GET_STARTED = "get_started"
@@ -70,6 +72,7 @@ def receive(body: bytes) -> WebhookDelivery:
 
 def process_pending_deliveries() -> int:
     """The worker's job: every delivery not processed yet, oldest first."""
+    _forget_old()
     ids = list(db.session.scalars(
         db.select(WebhookDelivery.id).where(WebhookDelivery.processed_at.is_(None))
         .order_by(WebhookDelivery.id).limit(BATCH)
@@ -78,6 +81,22 @@ def process_pending_deliveries() -> int:
     for delivery_id in ids:
         process_delivery(delivery_id)
     return len(ids)
+
+
+_last_forget = {"at": None}
+
+
+def _forget_old() -> None:
+    """The Platform retries a call for hours, not weeks: older receipts and calls can go (checked
+    once an hour, so that the worker's idle polls write nothing)."""
+    now = clock.now()
+    if _last_forget["at"] is not None and now - _last_forget["at"] < timedelta(hours=1):
+        return
+    _last_forget["at"] = now
+    before = now - KEEP
+    db.session.execute(db.delete(WebhookDelivery).where(WebhookDelivery.processed_at < before))
+    db.session.execute(db.delete(WebhookReceipt).where(WebhookReceipt.received_at < before))
+    db.session.commit()
 
 
 def process_delivery(delivery_id: int) -> None:
