@@ -412,3 +412,20 @@ def test_old_receipts_and_calls_are_forgotten_after_30_days(app, client, platfor
     assert db.session.scalars(db.select(WebhookReceipt)).all() == []
     assert db.session.scalars(db.select(WebhookDelivery)).all() == []
     assert [m.text for m in incoming()] == ["Hi"]  # the conversation itself stays
+
+
+def test_a_first_postback_after_the_checkbox_also_links_the_psid(app, client, platform, store, make_order):
+    order = make_order()
+    subscription = Subscription(order=order, page_id=store.messenger_page_id, user_ref="ref-pb-1")
+    db.session.add(subscription)
+    db.session.commit()
+    event = postback_event(platform.page_id, "order_update_settings", "Order update settings", mid="m_pb1",
+                           psid="999111")
+    event["prior_message"] = {"source": "checkbox_plugin", "identifier": "ref-pb-1"}
+
+    post(client, call(platform.page_id, event))
+    process(app)
+
+    assert db.session.get(Subscription, subscription.id).psid == "999111"
+    assert platform.sent[-1]["recipient"] == {"id": "999111"}
+    assert [r["payload"] for r in platform.sent[-1]["message"]["quick_replies"]] == ["turn_off", "keep"]
