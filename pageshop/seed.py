@@ -13,6 +13,7 @@ import click
 from flask import Flask, current_app
 from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy import func, insert, select
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from . import clock
 from .extensions import db
@@ -376,7 +377,12 @@ def register(app: Flask) -> None:
                   help="Add this many generated products (for benchmarks).")
     def seed_command(products: int | None) -> None:
         """Load the demo store (once); with --products N, add N generated products."""
-        if db.session.scalar(select(func.count()).select_from(Store)):
+        try:
+            seeded = db.session.scalar(select(func.count()).select_from(Store))
+        except (OperationalError, ProgrammingError):
+            db.session.rollback()
+            raise click.ClickException("The database has no tables yet: run `flask db upgrade` first.")
+        if seeded:
             if products is None:
                 click.echo("Already seeded: the store exists, nothing changed.")
                 return

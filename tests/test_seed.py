@@ -131,3 +131,13 @@ def test_flask_seed_products_on_an_empty_database_seeds_the_demo_first(app, runn
     assert count(Store) == 1
     assert db.session.scalar(
         select(func.count()).select_from(Product).where(Product.image_filename.is_(None))) == 5
+
+
+def test_flask_seed_before_the_migrations_says_what_to_do(app, runner):
+    db.drop_all()
+    try:
+        result = runner.invoke(args=["seed"])
+        assert result.exit_code != 0
+        assert "flask db upgrade" in result.output
+    finally:
+        db.create_all()

@@ -154,8 +154,11 @@ def test_a_compiled_catalog_changes_what_the_app_says(tmp_path):
         assert gettext("Add to cart") == "Add to cart"
 
 
-def test_the_app_reads_catalogs_from_the_translations_folder(app):
+def test_the_app_reads_catalogs_from_the_translations_folder():
     """translations/ sits beside the packages, not inside pageshop/ (Flask-Babel's default)."""
+    from pageshop import create_app
+
+    app = create_app({"TESTING": True, "SECRET_KEY": "test", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
     directories = [os.path.realpath(d) for d in app.extensions["babel"].translation_directories]
     assert os.path.join(ROOT, "translations") in directories, (
         "set BABEL_TRANSLATION_DIRECTORIES to the project's translations/ folder in the config")
