@@ -1,0 +1,139 @@
+"""How long from clicking "Place order" (opted in to Messenger) until the receipt card is on screen in
+the shopper's Messenger, open in a second tab. Prints the median and p90 of 20 orders, and the ratio
+to a trivial round trip (/healthz) measured in the same run.
+
+    .venv/bin/python bench/messenger_latency.py [--orders 20] [--poll 0.25]
+
+It serves the app like `make run` (a threaded HTTP server and the delivery worker beside it) on a
+temporary SQLite database seeded with the demo store, and drives the system's Chromium.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from playwright.sync_api import expect, sync_playwright  # noqa: E402
+from werkzeug.serving import make_server  # noqa: E402
+
+from pageshop import create_app  # noqa: E402
+from pageshop.extensions import db  # noqa: E402
+from pageshop.models import Variant  # noqa: E402
+from pageshop.seed import seed_demo  # noqa: E402
+from pageshop.worker import start_worker_thread  # noqa: E402
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(fraction * len(ordered) + 0.5) - 1))
+    return ordered[index]
+
+
+def chromium() -> str | None:
+    for candidate in (os.environ.get("CHROMIUM_PATH"), "/usr/bin/chromium", shutil.which("chromium")):
+        if candidate and os.path.exists(candidate):
+            return candidate
+    return None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=20)
+    parser.add_argument("--poll", type=float, default=None,
+                        help="worker poll interval in seconds (default: WORKER_POLL_SECONDS, as `make run`)")
+    args = parser.parse_args()
+
+    tmp = tempfile.mkdtemp(prefix="pageshop-bench-")
+    app = create_app({
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{os.path.join(tmp, 'bench.sqlite')}",
+        "UPLOAD_FOLDER": os.path.join(tmp, "uploads"),
+        "SECRET_KEY": "bench",
+        "MAIL_SERVER": None,
+        "MESSENGER_TRANSPORT": "local",
+    })
+    with app.app_context():
+        db.create_all()
+        seed_demo()
+        variant_id = db.session.scalars(
+            db.select(Variant.id).where(Variant.stock >= args.orders).order_by(Variant.id)
+        ).first()
+        db.session.remove()
+    if variant_id is None:
+        sys.exit("No seeded variant has enough stock for the run.")
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    base = f"http://127.0.0.1:{server.server_port}"
+    app.config["PUBLIC_URL"] = base
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    poll = args.poll if args.poll is not None else app.config["WORKER_POLL_SECONDS"]
+    _worker, stop_worker = start_worker_thread(app, poll_seconds=poll)
+
+    latencies: list[float] = []
+    healthz: list[float] = []
+    placed: list[float] = []  # until the order status page shows: the checkout's own share
+    try:
+        with sync_playwright() as playwright:
+            launch = {"args": ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]}
+            if chromium():
+                launch["executable_path"] = chromium()
+            browser = playwright.chromium.launch(**launch)
+            context = browser.new_context()
+            checkout = context.new_page()
+            checkout.goto(base + "/facebook/login?next=/messenger")
+            checkout.get_by_label("Email").fill("alex@example.com")
+            checkout.get_by_label("Password").fill("pageshop-demo")
+            checkout.get_by_role("button", name="Log in").click()
+            messenger = context.new_page()
+            messenger.goto(base + "/messenger")
+            receipts = messenger.locator("section.receipt")
+
+            for _ in range(args.orders):
+                shown = receipts.count()
+                checkout.bring_to_front()  # like a person clicking in that window
+                checkout.goto(f"{base}/checkout?variant={variant_id}&quantity=1")
+                checkout.get_by_label("First name").fill("Alex")
+                checkout.get_by_label("Last name").fill("Rivera")
+                checkout.get_by_label("Address").fill("1 Main St")
+                checkout.get_by_label("City").fill("Springfield")
+                checkout.get_by_label("State / region").fill("IL")
+                checkout.get_by_label("Postal code").fill("62701")
+                checkout.get_by_label("Country").select_option(label="United States")
+                checkout.get_by_label("Card number").fill("1")
+                checkout.get_by_role("checkbox", name="Send order updates to Messenger").check()
+                started = time.perf_counter()
+                checkout.get_by_role("button", name="Place order").click()
+                expect(checkout.get_by_role("heading", name="Order #")).to_be_visible(timeout=15000)
+                placed.append(time.perf_counter() - started)
+                expect(receipts.nth(shown)).to_be_visible(timeout=15000)
+                latencies.append(time.perf_counter() - started)
+
+            for _ in range(args.orders):  # the trivial round trip, from the same browser
+                healthz.append(messenger.evaluate(
+                    "async (url) => { const t = performance.now(); const r = await fetch(url, {cache: 'no-store'});"
+                    " await r.text(); return (performance.now() - t) / 1000; }", base + "/healthz"))
+            browser.close()
+    finally:
+        stop_worker.set()
+        server.shutdown()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    median = statistics.median(latencies)
+    p90 = percentile(latencies, 0.9)
+    trivial = statistics.median(healthz)
+    print(f"orders: {len(latencies)}  worker poll: {poll:.2f}s  Messenger poll: 1s (htmx)")
+    print(f"Place order -> receipt card on screen: median {median * 1000:.0f} ms, p90 {p90 * 1000:.0f} ms "
+          f"(min {min(latencies) * 1000:.0f} ms, max {max(latencies) * 1000:.0f} ms)")
+    print(f"of which checkout until its order status page shows: median {statistics.median(placed) * 1000:.0f} ms")
+    print(f"/healthz round trip: median {trivial * 1000:.1f} ms")
+    print(f"ratio (median / healthz median): {median / trivial:.0f}x")
+
+
+if __name__ == "__main__":
+    main()
