@@ -1,5 +1,5 @@
 """The order's Messenger updates in the admin: A4 "Turn off" and A9's notifications with "Retry"."""
-from flask import abort, flash, redirect, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from pageshop.errors import DomainError
@@ -9,6 +9,7 @@ from pageshop.messenger.message_templates import EVENT_LABELS
 from pageshop.messenger.subscriptions import STATE_LABELS, mute_order, order_notifications
 from pageshop.models import Notification
 from pageshop.orders import get_order
+from pageshop.urls import safe_next
 
 from . import bp
 from .forms import TokenForm
@@ -47,4 +48,21 @@ def retry_notification(notification_id):
             flash(exc.message, "error")
         else:
             flash(_("The message is queued again."), "success")
-    return redirect(url_for("admin.order_detail", order_id=order_id), code=303)
+    default = url_for("admin.order_detail", order_id=order_id)
+    return redirect(safe_next(request.form.get("next"), default), code=303)
+
+
+NOTIFICATION_STATES = ("queued", "sending", "sent", "skipped", "failed", "held")
+
+
+@bp.get("/messenger/notifications")
+def notification_log():
+    """A9: every Messenger notification, newest first, optionally only those in one state."""
+    state = request.args.get("state", "")
+    select = db.select(Notification).order_by(Notification.created_at.desc(), Notification.id.desc())
+    if state in NOTIFICATION_STATES:
+        select = select.where(Notification.state == state)
+    results = db.paginate(select, page=max(request.args.get("page", 1, type=int), 1), per_page=50,
+                          error_out=False)
+    return render_template("admin/messenger_notifications.html", results=results, state=state,
+                           states=NOTIFICATION_STATES)

@@ -102,3 +102,32 @@ def test_messenger_actions_need_an_admin(app, store, client, make_order):
     order = place(make_order)
     assert client.post_form(f"/admin/orders/{order.id}/messenger/turn-off").status_code == 302
     assert order.subscription.state == "active"
+
+
+def test_notification_log_lists_every_notification_and_filters_by_state(app, store, client, auth, make_order):
+    first = place(make_order)
+    second = place(make_order, who="sam@example.com")
+    run_once(app)
+    fulfill_order(first, "UPS", "1Z1")
+    auth.sign_in()
+    html = client.get("/admin/messenger/notifications").get_data(as_text=True)
+    assert html.count('id="notification-') == 3
+    assert f'href="/admin/orders/{second.id}"' in html
+    html = client.get("/admin/messenger/notifications?state=queued").get_data(as_text=True)
+    assert html.count('id="notification-') == 1 and "Shipping update" in html
+    assert 'href="/admin/messenger/notifications"' in client.get("/admin/messenger/customizations").get_data(as_text=True)
+
+
+def test_retry_from_the_log_comes_back_to_the_log(app, store, client, auth, make_order):
+    order = place(make_order)
+    notification = db.session.scalars(db.select(Notification)).one()
+    notification.state, notification.last_error = "failed", "Outcome unknown after a crash"
+    db.session.commit()
+    auth.sign_in()
+    html = client.get("/admin/messenger/notifications?state=failed").get_data(as_text=True)
+    assert ">Retry</button>" in html
+    response = client.post_form(f"/admin/notifications/{notification.id}/retry",
+                                {"next": "/admin/messenger/notifications?state=failed"})
+    assert response.headers["Location"] == "/admin/messenger/notifications?state=failed"
+    response = client.post_form(f"/admin/notifications/{notification.id}/retry", {"next": "https://evil.example/"})
+    assert response.headers["Location"] == f"/admin/orders/{order.id}"
