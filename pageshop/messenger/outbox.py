@@ -105,9 +105,14 @@ def claim_due_notifications(worker_id: str, limit: int = CLAIM_BATCH) -> list[in
 def fail_stuck_sending() -> int:
     """A remote send that never reported back: we can't know if it arrived, so don't resend it."""
     now = clock.now()
+    stuck = (Notification.state == "sending", Notification.claimed_until < now)
+    # Look before writing: on SQLite even an UPDATE of no rows takes the database's write lock.
+    if db.session.scalars(db.select(Notification.id).where(*stuck).limit(1)).first() is None:
+        db.session.rollback()
+        return 0
     result = db.session.execute(
         update(Notification)
-        .where(Notification.state == "sending", Notification.claimed_until < now)
+        .where(*stuck)
         .values(state="failed", claimed_by=None, claimed_until=None,
                 last_error=_("Outcome unknown after a crash: check the conversation, and use "
                              "\"Retry\" only if the message didn't arrive."))
