@@ -216,3 +216,15 @@ def test_added_again_same_page_goes_on_other_page_starts_fresh(app, store, clien
     assert "Maple Outlet" in html and "Receipt for order" not in html
     client.post_form("/messenger/messages", {"text": "hi outlet"})
     assert db.session.scalars(db.select(Conversation).filter_by(page_id=other.id)).one().messages[0].text == "hi outlet"
+
+
+def test_placeholder_values_are_escaped_on_the_page(app, store, client, auth, make_order):
+    from pageshop.messenger.message_templates import save_customization
+
+    save_customization("order_confirmation", "Hi {{ first_name }}!", "")
+    place(make_order, first_name="<img src=x onerror=alert(1)>")
+    deliver(app)
+    auth.facebook_login()
+    html = client.get("/messenger").get_data(as_text=True)
+    assert "Hi &lt;img src=x onerror=alert(1)&gt;!" in html
+    assert "<img src=x" not in html

@@ -326,3 +326,12 @@ def test_two_workers_one_killed_midway_send_each_notification_exactly_once(app, 
     assert len(per_notification) == 50
     assert {count for _, count in per_notification} == {1}
     assert {n.order_id for n in db.session.scalars(db.select(Notification))} == {o.id for o in orders}
+
+
+def test_flask_worker_once_delivers_what_is_due(app, store, make_order, runner):
+    place(make_order)
+    result = runner.invoke(args=["worker", "--once"])
+    assert result.exit_code == 0
+    assert "1 delivered." in result.output
+    db.session.expire_all()
+    assert [m.kind for m in page_messages()] == ["receipt"]
