@@ -36,6 +36,7 @@ def record_incoming(conversation: Conversation, text: str, kind: str = "text",
     now = clock.now()
     message = Message(conversation=conversation, direction="in", kind=kind, text=text,
                       payload=payload, author="customer", mid=mid, created_at=now)
+    db.session.add(message)
     conversation.last_customer_action_at = now
     if kind == "text":
         conversation.last_customer_message_at = now
