@@ -50,7 +50,9 @@ def checkout_kind(store: Store, source: str | None = None) -> CheckoutKind:
     """The store's chosen checkout; a purchase from a Messenger product card follows Facebook's."""
     if source == "messenger":
         return CheckoutKind("facebook", "messenger")
-    if store.checkout_choice == "facebook":
+    from .channels import effective_checkout  # the US/USD eligibility rule lives there
+
+    if effective_checkout(store) == "facebook":
         return CheckoutKind("facebook", "facebook_checkout")
     return CheckoutKind("store", "online_store")
 

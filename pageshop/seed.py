@@ -388,6 +388,10 @@ def register(app: Flask) -> None:
                 return
         else:
             store = seed_demo()
+            from .saved_replies import add_demo_saved_replies
+
+            add_demo_saved_replies()
+            db.session.commit()
             click.echo(f"Demo store {store.name!r} created with {len(DEMO_PRODUCTS)} products.")
             click.echo(f"Logins (password {DEMO_PASSWORD}): admin {ADMIN_EMAIL}; Facebook "
                        + ", ".join(email for email, _name, _colour in FACEBOOK_ACCOUNTS) + ".")
