@@ -30,6 +30,9 @@ def browser_type_launch_args(browser_type_launch_args):
             "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
             "--no-first-run", "--disable-background-networking", "--disable-component-update",
             "--disable-sync",
+            # Shopper and merchant pages are open at once: keep the one in the background live.
+            "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
+            "--disable-backgrounding-occluded-windows",
         ]
     return args
 
