@@ -197,6 +197,8 @@ class CheckoutDetails:
     idempotency_key: str
     discount_code: str = ""
     messenger_opt_in: bool = False
+    # Graph transport: the checkbox plugin's user_ref, when the shopper ticked it.
+    messenger_user_ref: str | None = None
 
 
 DRAFT_FIELDS = ("email", "first_name", "last_name", "address", "city", "region", "postal_code",
@@ -312,7 +314,7 @@ def place_order(
                                        message=_("Order placed and confirmed")))
         db.session.add(order)
         db.session.flush()
-        events.publish("order_placed", order, opt_in_account=opt_in_account, opt_in_user_ref=None)
+        events.publish("order_placed", order, opt_in_account=opt_in_account, opt_in_user_ref=details.messenger_user_ref or None)
         queue_confirmation(store, order, status_url(order))
         if cart_token:
             clear_cart(cart_token, commit=False)

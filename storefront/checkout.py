@@ -1,5 +1,5 @@
 """S5 and S6: the checkout (Facebook checkout or the store's own) with the Messenger opt-in."""
-from flask import abort, redirect, render_template, request, session, url_for
+from flask import current_app, abort, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from jinja2_fragments.flask import render_block
 
@@ -107,7 +107,17 @@ def _details(form: CheckoutForm) -> checkouts.CheckoutDetails:
         shipping_rate_id=form.shipping_rate.data, card_number=form.card_number.data,
         idempotency_key=form.idempotency_key.data, discount_code=form.discount_code.data or "",
         messenger_opt_in=bool(form.messenger_opt_in.data),
+        messenger_user_ref=_checkbox_user_ref(),
     )
+
+
+def _checkbox_user_ref() -> str | None:
+    """With the graph transport, Meta's checkbox plugin posts its state and the form's user_ref."""
+    if current_app.config.get("MESSENGER_TRANSPORT") != "graph":
+        return None
+    if request.form.get("messenger_checkbox_state") != "checked":
+        return None
+    return (request.form.get("messenger_user_ref") or "").strip()[:120] or None
 
 
 def _shown_fields(form: CheckoutForm, kind) -> set[str]:

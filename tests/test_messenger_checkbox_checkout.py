@@ -1,0 +1,49 @@
+"""With the graph transport the checkout shows Meta's checkbox plugin, and a ticked checkbox links
+the order to the plugin's user_ref (issue 5)."""
+import re
+
+from pageshop.extensions import db
+from pageshop.models import Order, Subscription
+
+from .factories import checkout_form
+
+
+def _graph(app):
+    app.config.update(MESSENGER_TRANSPORT="graph", MESSENGER_PAGE_ID="1234", MESSENGER_APP_ID="5678")
+
+
+def test_checkout_renders_the_checkbox_plugin_unchecked_with_a_fresh_user_ref(app, client, auth, store, make_product):
+    _graph(app)
+    product = make_product()
+    auth.facebook_login()
+    url = f"/checkout?variant={product.variants[0].id}&quantity=1"
+    first = client.get(url).get_data(as_text=True)
+    second = client.get(url).get_data(as_text=True)
+    assert 'class="fb-messenger-checkbox"' in first
+    refs = [re.search(r'name="messenger_user_ref" value="([^"]+)"', html).group(1) for html in (first, second)]
+    assert refs[0] != refs[1]
+    assert 'value="unchecked" data-messenger-checkbox-state' in first
+    assert "Send order updates to Messenger" not in first  # our own checkbox is replaced
+
+
+def test_ticked_checkbox_subscribes_the_order_by_user_ref(app, client, store, make_product):
+    _graph(app)
+    product = make_product()
+    url = f"/checkout?variant={product.variants[0].id}&quantity=1"
+    fields = checkout_form(client, url, messenger_checkbox_state="checked", messenger_user_ref="ref-abc")
+    response = client.post_form(url, fields)
+    assert response.status_code == 303
+    order = db.session.scalars(db.select(Order)).one()
+    subscription = db.session.scalars(db.select(Subscription)).one()
+    assert subscription.order_id == order.id
+    assert subscription.user_ref == "ref-abc"
+    assert subscription.state == "active"
+
+
+def test_unticked_checkbox_makes_no_subscription(app, client, store, make_product):
+    _graph(app)
+    product = make_product()
+    url = f"/checkout?variant={product.variants[0].id}&quantity=1"
+    fields = checkout_form(client, url, messenger_checkbox_state="unchecked", messenger_user_ref="ref-xyz")
+    assert client.post_form(url, fields).status_code == 303
+    assert db.session.scalars(db.select(Subscription)).first() is None
