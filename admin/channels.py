@@ -100,6 +100,15 @@ def remove_messenger():
     return _channel_step(remove_messenger_channel, _("Messenger channel removed."))
 
 
+@bp.post("/channels/messenger/reconnect")
+def reconnect_messenger():
+    """After the Page's new access token is configured: send what the expired one held back."""
+    from pageshop.messenger.outbox import release_held_notifications
+
+    return _channel_step(lambda _store: release_held_notifications(),
+                         _("Messenger reconnected: held order updates are being sent."))
+
+
 def _channel_step(action, done_message):
     try:
         action(get_store())

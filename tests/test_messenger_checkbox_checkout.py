@@ -47,3 +47,24 @@ def test_unticked_checkbox_makes_no_subscription(app, client, store, make_produc
     fields = checkout_form(client, url, messenger_checkbox_state="unchecked", messenger_user_ref="ref-xyz")
     assert client.post_form(url, fields).status_code == 303
     assert db.session.scalars(db.select(Subscription)).first() is None
+
+
+def test_expired_token_is_shown_and_reconnect_releases_held_updates(app, client, auth, store, make_order):
+    from pageshop.models import Notification, Store
+
+    order = make_order()
+    subscription = Subscription(order_id=order.id, page_id=store.messenger_page_id, user_ref="ref-1")
+    db.session.add(subscription)
+    db.session.flush()
+    db.session.add(Notification(order_id=order.id, subscription_id=subscription.id,
+                                event="order_confirmation", state="held"))
+    db.session.get(Store, store.id).messenger_needs_reconnect = True
+    db.session.commit()
+    auth.sign_in()
+    page = client.get("/admin/channels").get_data(as_text=True)
+    assert "Messenger needs reconnection" in page
+    response = client.post_form("/admin/channels/messenger/reconnect")
+    assert response.status_code in (302, 303)
+    assert db.session.scalars(db.select(Notification)).one().state == "queued"
+    assert db.session.get(Store, store.id).messenger_needs_reconnect is False
+    assert "Messenger needs reconnection" not in client.get("/admin/channels").get_data(as_text=True)
