@@ -68,3 +68,15 @@ def test_expired_token_is_shown_and_reconnect_releases_held_updates(app, client,
     assert db.session.scalars(db.select(Notification)).one().state == "queued"
     assert db.session.get(Store, store.id).messenger_needs_reconnect is False
     assert "Messenger needs reconnection" not in client.get("/admin/channels").get_data(as_text=True)
+
+
+def test_checkbox_opt_in_opens_the_24_hour_window(app, client, store, make_product):
+    from pageshop.models import Conversation
+
+    _graph(app)
+    product = make_product()
+    url = f"/checkout?variant={product.variants[0].id}&quantity=1"
+    fields = checkout_form(client, url, messenger_checkbox_state="checked", messenger_user_ref="ref-win")
+    assert client.post_form(url, fields).status_code == 303
+    conversation = db.session.scalars(db.select(Conversation).filter_by(user_ref="ref-win")).one()
+    assert conversation.last_customer_action_at is not None

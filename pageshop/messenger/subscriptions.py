@@ -50,6 +50,11 @@ def on_order_placed(order: Order, opt_in_account: FacebookAccount | None = None,
     if opt_in_account is not None:
         conversation = open_conversation(store.messenger_page, opt_in_account)
         record_customer_action(conversation)  # the opt-in opens the 24-hour window (M4)
+    else:
+        # A checkbox opt-in (graph transport) opens the window too, before its webhook arrives.
+        from .graph import conversation_for_subscription
+
+        record_customer_action(conversation_for_subscription(subscription))
     _queue(order, subscription, "order_confirmation")
     return subscription
 
