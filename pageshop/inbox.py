@@ -17,7 +17,7 @@ from sqlalchemy import func
 from .errors import DomainError
 from .extensions import db
 from .messenger.conversations import messages_after
-from .messenger.transport import Outgoing, SendError, get_transport
+from .messenger.transport import Outgoing, SendError, get_transport, remember_hold
 from .messenger.window import (
     human_agent_window_closes_at,
     human_agent_window_open,
@@ -159,6 +159,7 @@ def reply(conversation: Conversation, text: str | None, now: datetime) -> Messag
         ))
     except SendError as exc:
         db.session.rollback()
+        remember_hold(exc)
         raise DomainError(_("The reply was not sent: %(reason)s", reason=exc.message), "text") from exc
     db.session.commit()
     return message

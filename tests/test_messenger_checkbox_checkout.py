@@ -80,3 +80,37 @@ def test_checkbox_opt_in_opens_the_24_hour_window(app, client, store, make_produ
     assert client.post_form(url, fields).status_code == 303
     conversation = db.session.scalars(db.select(Conversation).filter_by(user_ref="ref-win")).one()
     assert conversation.last_customer_action_at is not None
+
+
+def test_inbox_reply_with_an_expired_token_flags_the_channel(app, store, make_facebook_account):
+    import pytest
+
+    from pageshop import clock
+    from pageshop.errors import DomainError
+    from pageshop.inbox import reply
+    from pageshop.messenger import transport
+    from pageshop.messenger.conversations import open_conversation, record_incoming
+    from pageshop.models import FacebookAccount, Store
+
+    account = db.session.scalars(db.select(FacebookAccount).filter_by(email="alex@example.com")).one()
+    conversation = open_conversation(store.messenger_page, account)
+    record_incoming(conversation, "Hello?")
+    db.session.commit()
+
+    class ExpiredToken:
+        name = "expired"
+
+        def send(self, outgoing):
+            raise transport.SendError("The Page's access token expired.", transient=False, hold=True, code=190)
+
+    original = transport.get_transport
+    transport.get_transport = lambda: ExpiredToken()
+    import pageshop.inbox as inbox_module
+    inbox_module.get_transport = transport.get_transport
+    try:
+        with pytest.raises(DomainError):
+            reply(conversation, "We're on it", clock.now())
+    finally:
+        transport.get_transport = original
+        inbox_module.get_transport = original
+    assert db.session.get(Store, store.id).messenger_needs_reconnect is True

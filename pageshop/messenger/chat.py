@@ -15,7 +15,7 @@ from ..models import Conversation, FacebookAccount, Message, Product, Store, Var
 from .compose import absolute_url
 from .conversations import find_conversation, open_conversation, record_incoming
 from .subscriptions import turn_off_updates
-from .transport import Outgoing, SendError, get_transport
+from .transport import Outgoing, SendError, get_transport, remember_hold
 
 MAX_MESSAGE = 2000
 SEARCH_LIMIT = 10
@@ -73,6 +73,7 @@ def _reply(conversation: Conversation, text: str, kind: str = "text", payload: d
                                              lane="RESPONSE", payload=payload))
     except SendError as exc:
         db.session.rollback()
+        remember_hold(exc)
         raise DomainError(_("The Page couldn't answer right now: %(reason)s", reason=exc.message))
 
 

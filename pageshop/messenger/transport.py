@@ -60,3 +60,17 @@ def get_transport() -> Transport:
 
         return GraphTransport.from_config(current_app.config)
     raise RuntimeError(f"Unknown MESSENGER_TRANSPORT {name!r}: use 'local' or 'graph'.")
+
+
+def remember_hold(error: SendError) -> None:
+    """After a failed direct send (a chat answer, an inbox reply): an expired Page token is shown to
+    the merchant as "needs reconnection", as the outbox does for order updates."""
+    if not error.hold:
+        return
+    from ..extensions import db
+    from ..models import Store
+
+    store = db.session.scalars(db.select(Store).order_by(Store.id).limit(1)).first()
+    if store is not None:
+        store.messenger_needs_reconnect = True
+        db.session.commit()
