@@ -97,25 +97,23 @@ def _composer(account, text, error, status):
     ), status)
 
 
-@bp.post("/messenger/menu")
-def messenger_menu():
+def _choose(action):
+    """A tap on a menu button or a quick reply: `action` records the choice in the conversation."""
     account, login = _account_or_login()
     if login:
         return login
     try:
-        choose_menu(account, get_store(), request.form.get("choice", ""))
+        action(account, get_store(), request.form.get("choice", ""))
     except DomainError as exc:
         return _composer(account, "", exc.message, 422)
     return _done()
+
+
+@bp.post("/messenger/menu")
+def messenger_menu():
+    return _choose(choose_menu)
 
 
 @bp.post("/messenger/quick-reply")
 def messenger_quick_reply():
-    account, login = _account_or_login()
-    if login:
-        return login
-    try:
-        choose_quick_reply(account, get_store(), request.form.get("choice", ""))
-    except DomainError as exc:
-        return _composer(account, "", exc.message, 422)
-    return _done()
+    return _choose(choose_quick_reply)
