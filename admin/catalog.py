@@ -37,6 +37,20 @@ def _show_error(form, exc: DomainError) -> str | None:
     return None if add_error(form, exc.field, exc.message) else exc.message
 
 
+def _save_posted(form, thing, save, render, message, next_url):
+    """The POST of a new (`thing` None) or edit form: save, flash `message`, redirect to `next_url`
+    (303); or, on a domain error, the form again with the error beside its field (422).
+
+    `message` and `next_url` are given the saved thing: a new one has its title and id only then.
+    """
+    try:
+        saved = save(form, thing)
+    except DomainError as exc:
+        return render(form, thing, _show_error(form, exc), 422)
+    flash(message(saved), "success")
+    return redirect(next_url(saved), code=303)
+
+
 # --- products ----------------------------------------------------------------------------
 
 
@@ -103,16 +117,17 @@ def _save_product_from(form, product):
     )
 
 
+def _product_url(product):
+    return url_for("admin.edit_product", product_id=product.id)
+
+
 @bp.route("/products/new", methods=["GET", "POST"])
 def new_product():
     form = ProductForm()
     if request.method == "POST":
-        try:
-            product = _save_product_from(form, None)
-        except DomainError as exc:
-            return _render_product_form(form, error=_show_error(form, exc), status=422)
-        flash(_("Product %(title)s created.", title=product.title), "success")
-        return redirect(url_for("admin.edit_product", product_id=product.id), code=303)
+        return _save_posted(form, None, _save_product_from, _render_product_form,
+                            lambda product: _("Product %(title)s created.", title=product.title),
+                            _product_url)
     return _render_product_form(form)
 
 
@@ -120,13 +135,8 @@ def new_product():
 def edit_product(product_id):
     product = _or_404(get_product(product_id))
     if request.method == "POST":
-        form = ProductForm()
-        try:
-            _save_product_from(form, product)
-        except DomainError as exc:
-            return _render_product_form(form, product, error=_show_error(form, exc), status=422)
-        flash(_("Product saved."), "success")
-        return redirect(url_for("admin.edit_product", product_id=product.id), code=303)
+        return _save_posted(ProductForm(), product, _save_product_from, _render_product_form,
+                            lambda _saved: _("Product saved."), _product_url)
     return _render_product_form(ProductForm(data=_product_form_data(product)), product)
 
 
@@ -147,17 +157,22 @@ def collections():
     return render_template("admin/collections.html", collections=all_collections())
 
 
+def _save_collection_from(form, collection):
+    return save_collection(collection, title=form.title.data, handle=form.handle.data,
+                           description=form.description.data)
+
+
+def _collections_url(_collection):
+    return url_for("admin.collections")
+
+
 @bp.route("/collections/new", methods=["GET", "POST"])
 def new_collection():
     form = CollectionForm()
     if request.method == "POST":
-        try:
-            collection = save_collection(None, title=form.title.data, handle=form.handle.data,
-                                         description=form.description.data)
-        except DomainError as exc:
-            return _render_collection_form(form, None, _show_error(form, exc), 422)
-        flash(_("Collection %(title)s created.", title=collection.title), "success")
-        return redirect(url_for("admin.collections"), code=303)
+        return _save_posted(form, None, _save_collection_from, _render_collection_form,
+                            lambda collection: _("Collection %(title)s created.", title=collection.title),
+                            _collections_url)
     return _render_collection_form(form)
 
 
@@ -165,14 +180,8 @@ def new_collection():
 def edit_collection(collection_id):
     collection = _or_404(get_collection(collection_id))
     if request.method == "POST":
-        form = CollectionForm()
-        try:
-            save_collection(collection, title=form.title.data, handle=form.handle.data,
-                            description=form.description.data)
-        except DomainError as exc:
-            return _render_collection_form(form, collection, _show_error(form, exc), 422)
-        flash(_("Collection saved."), "success")
-        return redirect(url_for("admin.collections"), code=303)
+        return _save_posted(CollectionForm(), collection, _save_collection_from, _render_collection_form,
+                            lambda _saved: _("Collection saved."), _collections_url)
     return _render_collection_form(CollectionForm(obj=collection), collection)
 
 
@@ -210,16 +219,17 @@ def _render_discount_form(form, discount=None, error=None, status=200):
                            delete_form=TokenForm()), status
 
 
+def _discounts_url(_discount):
+    return url_for("admin.discounts")
+
+
 @bp.route("/discounts/new", methods=["GET", "POST"])
 def new_discount():
     form = DiscountForm()
     if request.method == "POST":
-        try:
-            discount = _save_discount_from(form, None)
-        except DomainError as exc:
-            return _render_discount_form(form, None, _show_error(form, exc), 422)
-        flash(_("Discount code %(code)s created.", code=discount.code), "success")
-        return redirect(url_for("admin.discounts"), code=303)
+        return _save_posted(form, None, _save_discount_from, _render_discount_form,
+                            lambda discount: _("Discount code %(code)s created.", code=discount.code),
+                            _discounts_url)
     return _render_discount_form(form)
 
 
@@ -227,13 +237,8 @@ def new_discount():
 def edit_discount(discount_id):
     discount = _or_404(get_discount(discount_id))
     if request.method == "POST":
-        form = DiscountForm()
-        try:
-            _save_discount_from(form, discount)
-        except DomainError as exc:
-            return _render_discount_form(form, discount, _show_error(form, exc), 422)
-        flash(_("Discount code saved."), "success")
-        return redirect(url_for("admin.discounts"), code=303)
+        return _save_posted(DiscountForm(), discount, _save_discount_from, _render_discount_form,
+                            lambda _saved: _("Discount code saved."), _discounts_url)
     form = DiscountForm(data={
         "code": discount.code,
         "kind": discount.kind,
