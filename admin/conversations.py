@@ -60,6 +60,12 @@ def _page_or_block(template: str, blocks: dict[str, str], status: int = 200, **c
     return _fragment_response(render_template(template, **context), status)
 
 
+def _or_404(thing):
+    if thing is None:
+        abort(404)
+    return thing
+
+
 # --- the inbox ------------------------------------------------------------------------------
 
 
@@ -77,13 +83,6 @@ def inbox():
     )
 
 
-def _conversation_or_404(conversation_id: int):
-    conversation = get_conversation(conversation_id)
-    if conversation is None:
-        abort(404)
-    return conversation
-
-
 def _conversation_page(conversation, status=200, reply_text="", reply_error=None):
     messages = list(conversation.messages)
     return _page_or_block(
@@ -97,7 +96,7 @@ def _conversation_page(conversation, status=200, reply_text="", reply_error=None
 
 @bp.get("/inbox/<int:conversation_id>")
 def conversation(conversation_id):
-    conversation = _conversation_or_404(conversation_id)
+    conversation = _or_404(get_conversation(conversation_id))
     target = request.headers.get("HX-Target")
     text = request.args.get("text", "")
     if target == "saved-reply-matches":
@@ -132,7 +131,7 @@ def _saved_reply_matches(conversation, text: str):
 @bp.get("/inbox/<int:conversation_id>/messages")
 def conversation_messages(conversation_id):
     """What arrived after `after`, for the live conversation; 204 when nothing did."""
-    conversation = _conversation_or_404(conversation_id)
+    conversation = _or_404(get_conversation(conversation_id))
     if not request.headers.get("HX-Request"):
         return redirect(url_for("admin.conversation", conversation_id=conversation.id))
     messages = new_messages(conversation, request.args.get("after", 0, type=int))
@@ -148,7 +147,7 @@ def conversation_messages(conversation_id):
 
 @bp.post("/inbox/<int:conversation_id>/reply")
 def reply_to_conversation(conversation_id):
-    conversation = _conversation_or_404(conversation_id)
+    conversation = _or_404(get_conversation(conversation_id))
     text = request.form.get("text", "")
     try:
         reply(conversation, text, clock.now())
@@ -187,22 +186,15 @@ def create_saved_reply_view():
     return redirect(url_for("admin.saved_replies"), code=303)
 
 
-def _saved_reply_or_404(reply_id: int):
-    saved = get_saved_reply(reply_id)
-    if saved is None:
-        abort(404)
-    return saved
-
-
 @bp.get("/saved-replies/<int:reply_id>")
 def edit_saved_reply(reply_id):
-    saved = _saved_reply_or_404(reply_id)
+    saved = _or_404(get_saved_reply(reply_id))
     return render_template("admin/saved_replies_edit.html", saved=saved, form=SavedReplyForm(obj=saved))
 
 
 @bp.post("/saved-replies/<int:reply_id>")
 def update_saved_reply_view(reply_id):
-    saved = _saved_reply_or_404(reply_id)
+    saved = _or_404(get_saved_reply(reply_id))
     form = SavedReplyForm()
     try:
         update_saved_reply(saved, form.title.data, form.body.data)
@@ -215,7 +207,7 @@ def update_saved_reply_view(reply_id):
 
 @bp.post("/saved-replies/<int:reply_id>/delete")
 def delete_saved_reply_view(reply_id):
-    saved = _saved_reply_or_404(reply_id)
+    saved = _or_404(get_saved_reply(reply_id))
     title = saved.title
     delete_saved_reply(saved)
     flash(_("Saved reply “%(title)s” deleted.", title=title), "success")
@@ -231,16 +223,9 @@ def inquiries():
                            is_overdue=is_overdue, action_form=TokenForm())
 
 
-def _inquiry_or_404(inquiry_id: int):
-    inquiry = get_inquiry(inquiry_id)
-    if inquiry is None:
-        abort(404)
-    return inquiry
-
-
 @bp.post("/inquiries/<int:inquiry_id>/answered")
 def mark_inquiry_answered(inquiry_id):
-    inquiry = _inquiry_or_404(inquiry_id)
+    inquiry = _or_404(get_inquiry(inquiry_id))
     try:
         mark_answered(inquiry, clock.now())
     except DomainError as exc:
@@ -252,7 +237,7 @@ def mark_inquiry_answered(inquiry_id):
 
 @bp.route("/inquiries/<int:inquiry_id>/answer", methods=["GET", "POST"])
 def answer_inquiry(inquiry_id):
-    inquiry = _inquiry_or_404(inquiry_id)
+    inquiry = _or_404(get_inquiry(inquiry_id))
     form = AnswerForm()
     if request.method == "POST":
         try:
