@@ -37,6 +37,9 @@ class Config:
     MESSENGER_APP_ID = os.environ.get("MESSENGER_APP_ID")
     MESSENGER_APP_SECRET = os.environ.get("MESSENGER_APP_SECRET")
     MESSENGER_VERIFY_TOKEN = os.environ.get("MESSENGER_VERIFY_TOKEN")
+    # How long an order's updates wait for the Platform to confirm a checkbox opt-in (its
+    # messaging_optins webhook) before they are skipped: an unconfirmed user_ref can't be messaged.
+    MESSENGER_OPTIN_WAIT_SECONDS = float(os.environ.get("MESSENGER_OPTIN_WAIT_SECONDS", "600"))
 
     # Outbox delivery: poll interval of `flask worker` and the retry schedule.
     WORKER_POLL_SECONDS = float(os.environ.get("WORKER_POLL_SECONDS", "0.25"))

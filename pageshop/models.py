@@ -463,6 +463,9 @@ class Subscription(db.Model):
     # Graph transport: the checkbox plugin's user_ref until the first message gives the PSID.
     user_ref: Mapped[str | None] = mapped_column(String(120), unique=True)
     psid: Mapped[str | None] = mapped_column(String(64), index=True)
+    # When the Platform confirmed the checkbox opt-in (messaging_optins webhook, or the first message
+    # that names the user_ref). Until then nothing is sent to the user_ref.
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime)
     state: Mapped[str] = mapped_column(String(12), default="active")
     state_changed_at: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)

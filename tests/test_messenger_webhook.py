@@ -429,3 +429,73 @@ def test_a_first_postback_after_the_checkbox_also_links_the_psid(app, client, pl
     assert db.session.get(Subscription, subscription.id).psid == "999111"
     assert platform.sent[-1]["recipient"] == {"id": "999111"}
     assert [r["payload"] for r in platform.sent[-1]["message"]["quick_replies"]] == ["turn_off", "keep"]
+
+
+# --- updates wait for the Platform to confirm a checkbox opt-in --------------------------------
+
+
+def _optin(page_id: str, user_ref: str) -> dict:
+    return {"recipient": {"id": page_id}, "timestamp": 1760000000999,
+            "optin": {"ref": "checkout", "user_ref": user_ref}}
+
+
+def test_updates_wait_for_the_platform_to_confirm_the_checkbox(app, client, auth, platform, store, make_order):
+    from pageshop import events
+
+    order = make_order()
+    events.publish("order_placed", order, opt_in_user_ref="ref-wait-1")
+    db.session.commit()
+    platform.user_refs["ref-wait-1"] = "121212"
+    process(app)
+
+    assert platform.requests == []  # an unconfirmed user_ref is not messaged
+    assert db.session.scalars(db.select(Notification)).one().state == "queued"
+    auth.sign_in()
+    status_page = client.get(f"/admin/orders/{order.id}/status").get_data(as_text=True)
+    assert "Waiting for Messenger to confirm the opt-in." in status_page
+
+    post(client, call(platform.page_id, _optin(platform.page_id, "ref-wait-1")))
+    process(app)  # the opt-in wakes the waiting confirmation
+    process(app)
+
+    assert platform.sent[-1]["recipient"] == {"user_ref": "ref-wait-1"}
+    assert db.session.scalars(db.select(Notification)).one().state == "sent"
+    status_page = client.get(f"/admin/orders/{order.id}/status").get_data(as_text=True)
+    assert "Waiting for Messenger to confirm the opt-in." not in status_page
+
+
+def test_a_confirmation_that_came_before_the_order_counts(app, client, platform, store, make_order):
+    from pageshop import events
+
+    post(client, call(platform.page_id, _optin(platform.page_id, "ref-early-1")))
+    process(app)  # the Platform's webhook was quicker than the checkout's transaction
+    platform.user_refs["ref-early-1"] = "343434"
+    order = make_order()
+    events.publish("order_placed", order, opt_in_user_ref="ref-early-1")
+    db.session.commit()
+
+    process(app)
+
+    assert platform.sent[-1]["recipient"] == {"user_ref": "ref-early-1"}
+    assert db.session.scalars(db.select(Subscription)).one().confirmed_at is not None
+
+
+def test_an_opt_in_never_confirmed_is_skipped_with_the_reason(app, client, auth, platform, store, make_order):
+    from datetime import timedelta
+
+    from pageshop import clock, events
+
+    order = make_order()
+    events.publish("order_placed", order, opt_in_user_ref="ref-never-1")
+    db.session.commit()
+    process(app)
+    clock.advance(timedelta(seconds=app.config["MESSENGER_OPTIN_WAIT_SECONDS"] + 1))
+
+    process(app)
+
+    assert platform.requests == []
+    notification = db.session.scalars(db.select(Notification)).one()
+    assert notification.state == "skipped"
+    auth.sign_in()
+    assert "Messenger never confirmed the opt-in at checkout." in client.get(
+        f"/admin/orders/{order.id}").get_data(as_text=True)

@@ -24,6 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
+from sqlalchemy import update
 
 from .. import clock
 from ..extensions import db
@@ -390,6 +391,20 @@ def conversation_for_subscription(subscription: Subscription) -> Conversation:
     return conversation
 
 
+def confirm_opt_in(subscription: Subscription) -> None:
+    """The Platform confirmed the checkbox opt-in: the order's waiting updates may go now."""
+    if subscription.confirmed_at is not None:
+        return
+    now = clock.now()
+    subscription.confirmed_at = now
+    db.session.execute(
+        update(Notification)
+        .where(Notification.subscription_id == subscription.id, Notification.state == "queued")
+        .values(next_attempt_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def link_user_ref(page: FacebookPage, user_ref: str, psid: str) -> Subscription | None:
     """The first message after a checkbox opt-in names both: from now on the subscription is keyed by
     the PSID, and the conversation kept for the user_ref becomes the PSID's (or joins it)."""
@@ -397,6 +412,7 @@ def link_user_ref(page: FacebookPage, user_ref: str, psid: str) -> Subscription 
     if subscription is None:
         return None
     subscription.psid = psid
+    confirm_opt_in(subscription)
     target = db.session.scalars(
         db.select(Conversation).filter_by(page_id=subscription.page_id, psid=psid)).first()
     waiting = db.session.scalars(

@@ -33,11 +33,13 @@ from .compose import compose_notification
 from .conversations import open_conversation
 from .subscriptions import SKIPPED_REASONS
 from .transport import SendError, get_transport
+from .webhook import checkbox_confirmed
 
 log = logging.getLogger(__name__)
 
 CLAIM_BATCH = 10
 PENDING_STATES = ("queued", "sending", "held")
+OPT_IN_RECHECK_SECONDS = 5  # a safety net: the opt-in's webhook wakes waiting notifications at once
 
 
 def _setting(name: str, default: float) -> float:
@@ -164,6 +166,11 @@ def deliver_notification(notification_id: int, worker_id: str) -> Notification |
         _release(notification)
         db.session.commit()
         return notification
+    if (transport.name != "local" and subscription.user_ref and not subscription.psid
+            and subscription.confirmed_at is None):
+        if not checkbox_confirmed(subscription.user_ref):
+            return _wait_for_opt_in(notification, subscription, now)
+        subscription.confirmed_at = now  # the webhook came while the order was being placed
     if subscription.facebook_account is not None:
         conversation = open_conversation(subscription.page, subscription.facebook_account)
     elif transport.name != "local" and (subscription.psid or subscription.user_ref):
@@ -194,6 +201,20 @@ def deliver_notification(notification_id: int, worker_id: str) -> Notification |
         db.session.commit()
         return notification
     _mark_sent(notification)
+    db.session.commit()
+    return notification
+
+
+def _wait_for_opt_in(notification: Notification, subscription, now: datetime) -> Notification:
+    """A checkbox opt-in the Platform hasn't confirmed yet can't be messaged: wait for its webhook
+    (which wakes the notification), and give up after MESSENGER_OPTIN_WAIT_SECONDS."""
+    waited = (now - subscription.created_at).total_seconds()
+    if waited >= _setting("MESSENGER_OPTIN_WAIT_SECONDS", 600):
+        notification.state = "skipped"
+        notification.skipped_reason = _("Messenger never confirmed the opt-in at checkout.")
+    else:
+        notification.next_attempt_at = now + timedelta(seconds=OPT_IN_RECHECK_SECONDS)
+    _release(notification)
     db.session.commit()
     return notification
 

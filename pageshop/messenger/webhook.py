@@ -25,7 +25,9 @@ from .. import clock, worker
 from ..extensions import db
 from ..models import Conversation, FacebookPage, Store, Subscription, WebhookDelivery, WebhookReceipt
 from .conversations import record_incoming
-from .graph import Scrubber, conversation_for_psid, conversation_for_subscription, link_user_ref
+from .graph import (
+    Scrubber, confirm_opt_in, conversation_for_psid, conversation_for_subscription, link_user_ref,
+)
 from .transport import Outgoing, SendError, get_transport
 
 log = logging.getLogger(__name__)
@@ -236,6 +238,7 @@ def _handle_optin(page: FacebookPage, event: dict) -> None:
     # and, once the order holds the subscription, an action towards the Page that opens the window.
     subscription = db.session.scalars(db.select(Subscription).filter_by(user_ref=str(user_ref))).first()
     if subscription is not None and subscription.page_id == page.id:
+        confirm_opt_in(subscription)
         conversation_for_subscription(subscription).last_customer_action_at = clock.now()
 
 
