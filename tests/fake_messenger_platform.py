@@ -8,10 +8,14 @@ HTTP 5xx, or to hang (the client's timeout must fire).
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 import itertools
 import json
 import threading
+import time
 import urllib.parse
+import urllib.request
 from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -210,6 +214,7 @@ class FakeMessengerPlatform:
         self.requests: list[Recorded] = []
         self.profile: dict = {}
         self.user_refs: dict[str, str] = {}  # a user_ref that opted in -> the PSID it belongs to
+        self._linked: set[str] = set()  # user_refs already named in a prior_message
         self._planned: deque = deque()
         self._lock = threading.Lock()
         self._mids = itertools.count(1)
@@ -247,6 +252,61 @@ class FakeMessengerPlatform:
         with self._lock:
             self.requests.clear()
             self._planned.clear()
+
+    # --- the Platform calling the app: signed webhooks, as Meta sends them --------------------
+
+    webhook_url: str | None = None  # the app's /webhooks/messenger, set by the test
+    app_secret: str = ""
+
+    def send_webhook(self, *events: dict) -> int:
+        """POST one signed call with these messaging events to the app's webhook; its status."""
+        body = json.dumps({"object": "page", "entry": [
+            {"id": self.page_id, "time": int(time.time() * 1000), "messaging": list(events)}]}).encode()
+        signature = hmac.new(self.app_secret.encode(), body, hashlib.sha256).hexdigest()
+        request = urllib.request.Request(self.webhook_url, data=body, method="POST", headers={
+            "Content-Type": "application/json", "X-Hub-Signature-256": "sha256=" + signature})
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            return answer.status
+
+    def confirm_checkbox(self, user_ref: str, psid: str) -> int:
+        """The checkbox plugin's MessengerCheckboxUserConfirmation reached Meta: the user_ref now
+        belongs to this person, and the app hears of it by a messaging_optins event (no sender)."""
+        with self._lock:
+            self.user_refs[user_ref] = psid
+        return self.send_webhook({"recipient": {"id": self.page_id}, "timestamp": self._now(),
+                                  "optin": {"ref": "checkout", "user_ref": user_ref}})
+
+    def person_writes(self, psid: str, text: str, quick_reply: str | None = None) -> int:
+        """The person sends a message (or taps a quick reply) in Messenger. The first one after a
+        checkbox opt-in names the user_ref in prior_message, as Meta does."""
+        message = {"mid": f"m_in{next(self._mids)}", "text": text}
+        if quick_reply:
+            message["quick_reply"] = {"payload": quick_reply}
+        return self.send_webhook(self._from_person(psid, {"message": message}))
+
+    def person_taps(self, psid: str, payload: str, title: str) -> int:
+        """The person taps a persistent-menu item or a button: a postback."""
+        return self.send_webhook(self._from_person(
+            psid, {"postback": {"mid": f"m_pb{next(self._mids)}", "title": title, "payload": payload}}))
+
+    def _from_person(self, psid: str, event: dict) -> dict:
+        event = {"sender": {"id": psid}, "recipient": {"id": self.page_id}, "timestamp": self._now(), **event}
+        with self._lock:
+            refs = [ref for ref, owner in self.user_refs.items() if owner == psid and ref not in self._linked]
+            self._linked.update(refs)
+        if refs:
+            event["prior_message"] = {"source": "checkbox_plugin", "identifier": refs[-1]}
+        return event
+
+    @staticmethod
+    def _now() -> int:
+        return int(time.time() * 1000)
+
+    def sent_to(self, psid: str) -> list[dict]:
+        """What reached this person: sent to the PSID, or to a user_ref of theirs."""
+        refs = {ref for ref, owner in self.user_refs.items() if owner == psid}
+        return [body for body in self.sent
+                if body["recipient"].get("id") == psid or body["recipient"].get("user_ref") in refs]
 
     # --- the server --------------------------------------------------------------------------
 
@@ -370,6 +430,7 @@ VERIFY_TOKEN = "test-verify-token-789"
 def platform(app):
     """The fake Platform, and the app set to the `graph` transport against it."""
     fake = FakeMessengerPlatform(access_token=PAGE_TOKEN).start()
+    fake.app_secret = APP_SECRET
     app.config.update(
         MESSENGER_TRANSPORT="graph",
         GRAPH_URL=fake.graph_url,
