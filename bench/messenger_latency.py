@@ -28,6 +28,7 @@ from pageshop.extensions import db  # noqa: E402
 from pageshop.models import Variant  # noqa: E402
 from pageshop.seed import seed_demo  # noqa: E402
 from pageshop.worker import start_worker_thread  # noqa: E402
+from tests.e2e.driver import facebook_log_in, fill_facebook_checkout, place_order  # noqa: E402
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -86,10 +87,7 @@ def main() -> None:
             browser = playwright.chromium.launch(**launch)
             context = browser.new_context()
             checkout = context.new_page()
-            checkout.goto(base + "/facebook/login?next=/messenger")
-            checkout.get_by_label("Email").fill("alex@example.com")
-            checkout.get_by_label("Password").fill("pageshop-demo")
-            checkout.get_by_role("button", name="Log in").click()
+            facebook_log_in(checkout, base)
             messenger = context.new_page()
             messenger.goto(base + "/messenger")
             receipts = messenger.locator("section.receipt")
@@ -97,19 +95,9 @@ def main() -> None:
             for _ in range(args.orders):
                 shown = receipts.count()
                 checkout.bring_to_front()  # like a person clicking in that window
-                checkout.goto(f"{base}/checkout?variant={variant_id}&quantity=1")
-                checkout.get_by_label("First name").fill("Alex")
-                checkout.get_by_label("Last name").fill("Rivera")
-                checkout.get_by_label("Address").fill("1 Main St")
-                checkout.get_by_label("City").fill("Springfield")
-                checkout.get_by_label("State / region").fill("IL")
-                checkout.get_by_label("Postal code").fill("62701")
-                checkout.get_by_label("Country").select_option(label="United States")
-                checkout.get_by_label("Card number").fill("1")
-                checkout.get_by_role("checkbox", name="Send order updates to Messenger").check()
+                fill_facebook_checkout(checkout, base, variant_id)
                 started = time.perf_counter()
-                checkout.get_by_role("button", name="Place order").click()
-                expect(checkout.get_by_role("heading", name="Order #")).to_be_visible(timeout=15000)
+                place_order(checkout, timeout=15000)
                 placed.append(time.perf_counter() - started)
                 expect(receipts.nth(shown)).to_be_visible(timeout=15000)
                 latencies.append(time.perf_counter() - started)

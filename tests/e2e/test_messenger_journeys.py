@@ -10,6 +10,7 @@ from playwright.sync_api import Browser, Page, expect
 from pageshop import clock
 from pageshop.extensions import db
 from pageshop.models import Notification, Order
+from tests.e2e.driver import admin_sign_in, buy_with_facebook_checkout, facebook_log_in
 
 ARRIVES = 2000  # ms: "appears within 2 seconds"
 
@@ -19,33 +20,11 @@ def people(browser: Browser, shop, app):
     app.config["PUBLIC_URL"] = shop.base  # links the worker puts in messages point at this server
     shopper = browser.new_context().new_page()
     merchant = browser.new_context().new_page()
-    shopper.goto(shop.url("/facebook/login?next=/messenger"))
-    shopper.get_by_label("Email").fill("alex@example.com")
-    shopper.get_by_label("Password").fill("pageshop-demo")
-    shopper.get_by_role("button", name="Log in").click()
-    merchant.goto(shop.url("/admin/sign-in"))
-    merchant.get_by_label("Email").fill("merchant@example.com")
-    merchant.get_by_label("Password").fill("pageshop-demo")
-    merchant.get_by_role("button", name="Sign in").click()
+    facebook_log_in(shopper, shop.base)
+    admin_sign_in(merchant, shop.base)
     yield shopper, merchant
     shopper.context.close()
     merchant.context.close()
-
-
-def buy(shop, page: Page, variant_id: int, opt_in: bool = True) -> None:
-    page.goto(shop.url(f"/checkout?variant={variant_id}&quantity=1"))
-    page.get_by_label("First name").fill("Alex")
-    page.get_by_label("Last name").fill("Rivera")
-    page.get_by_label("Address").fill("1 Main St")
-    page.get_by_label("City").fill("Springfield")
-    page.get_by_label("State / region").fill("IL")
-    page.get_by_label("Postal code").fill("62701")
-    page.get_by_label("Country").select_option(label="United States")
-    page.get_by_label("Card number").fill("1")
-    if opt_in:
-        page.get_by_role("checkbox", name="Send order updates to Messenger").check()
-    page.get_by_role("button", name="Place order").click()
-    expect(page.get_by_role("heading", name="Order #")).to_be_visible()
 
 
 def order_id(number: int) -> int:
@@ -73,7 +52,7 @@ def test_opt_in_receipt_shipping_then_turn_off(people, shop, make_product):
     shopper, merchant = people
     apron = make_product(title="Linen Apron", price_cents=3200, stock=5)
 
-    buy(shop, shopper, apron.variants[0].id)
+    buy_with_facebook_checkout(shopper, shop.base, apron.variants[0].id)
     shopper.get_by_role("link", name="Messenger").click()
     card = receipt(shopper, 1001)
     expect(card).to_be_visible(timeout=ARRIVES)
@@ -131,7 +110,7 @@ def test_mute_remove_and_add_the_channel_and_the_window(people, shop, make_produ
     merchant.get_by_role("button", name="Save").click()
     expect(merchant.get_by_text("Shipping update saved.")).to_be_visible()
 
-    buy(shop, shopper, apron.variants[0].id)  # order #1001: opted in, then muted by the merchant
+    buy_with_facebook_checkout(shopper, shop.base, apron.variants[0].id)  # order #1001: opted in, then muted by the merchant
     shopper.goto(shop.url("/messenger"))
     first = receipt(shopper, 1001)
     expect(first).to_contain_text("Thank you Alex! Order #1001 is in.", timeout=ARRIVES)
@@ -143,7 +122,7 @@ def test_mute_remove_and_add_the_channel_and_the_window(people, shop, make_produ
     expect(merchant.get_by_text("Updates: turned off")).to_be_visible()
     fulfil(merchant, shop, 1001, "1ZMUTED")
 
-    buy(shop, shopper, apron.variants[0].id)  # order #1002: opted in, keeps its updates
+    buy_with_facebook_checkout(shopper, shop.base, apron.variants[0].id)  # order #1002: opted in, keeps its updates
     shopper.goto(shop.url("/messenger"))
     expect(receipt(shopper, 1002)).to_be_visible(timeout=ARRIVES)
 
