@@ -224,13 +224,14 @@ class FakeMessengerPlatform:
     # --- control ----------------------------------------------------------------------------
 
     def fail_with(self, code: int, subcode: int | None = None, times: int = 1, status: int | None = None,
-                  message: str | None = None) -> None:
-        """The next `times` calls answer with this Platform error."""
+                  message: str | None = None, after: int = 0) -> None:
+        """The next `times` calls (after `after` answered as usual) answer with this Platform error."""
         default_message, kind, default_status = ERRORS.get(code, ("(#%d) Error" % code, "OAuthException", 400))
         error = {"message": message or default_message, "type": kind, "code": code, "fbtrace_id": "AbCdEf123"}
         if subcode is not None:
             error["error_subcode"] = subcode
         with self._lock:
+            self._planned.extend([("as usual", 0, None)] * after)
             self._planned.extend([("error", status or default_status, {"error": error})] * times)
 
     def server_errors(self, times: int, status: int = 503) -> None:
@@ -358,7 +359,7 @@ class FakeMessengerPlatform:
         with self._lock:
             self.requests.append(record)
             planned = self._planned.popleft() if self._planned else None
-        if planned is not None:
+        if planned is not None and planned[0] != "as usual":
             kind, status, answer = planned
             if kind == "hang":
                 self._release.wait(30)

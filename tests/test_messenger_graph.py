@@ -399,3 +399,63 @@ def test_the_merchants_late_reply_from_the_inbox_goes_as_a_human_agent_message(p
     assert request.accepted, request.answer
     assert (request.body["messaging_type"], request.body["tag"]) == ("MESSAGE_TAG", "HUMAN_AGENT")
     assert (message.lane, message.author, message.mid) == ("HUMAN_AGENT", "merchant", "m_fake1")
+
+
+def test_an_unconfigured_page_id_holds_messages_and_flags_the_channel(app, platform, store, make_order):
+    order = _opted_in_order(store, make_order)
+    app.config["MESSENGER_PAGE_ID"] = None
+
+    _deliver()
+
+    notification = db.session.scalars(db.select(Notification).filter_by(order_id=order.id)).one()
+    assert notification.state == "held"  # kept, not retried in a loop, not dropped
+    assert "MESSENGER_PAGE_ID" in notification.last_error
+    assert db.session.get(Store, store.id).messenger_needs_reconnect is True
+    assert platform.requests == []
+
+
+# --- the merchant's words with the receipt card ---------------------------------------------------
+
+
+def test_a_customized_confirmation_sends_its_text_after_the_receipt(platform, store, make_order):
+    from pageshop.models import MessageTemplate
+
+    db.session.add(MessageTemplate(event="order_confirmation", body="Thank you {{ first_name }}! {{ order_number }} is in.",
+                                   promo_note="Show this for 10% off: THANKS10"))
+    db.session.commit()
+    order = _opted_in_order(store, make_order)
+
+    _deliver()
+
+    receipt, words = platform.sent
+    assert receipt["message"]["attachment"]["payload"]["template_type"] == "receipt"
+    assert words["recipient"] == receipt["recipient"] and words["messaging_type"] == "UPDATE"
+    assert words["message"]["text"].startswith(f"Thank you Alex! {order.name} is in.")
+    assert "THANKS10" in words["message"]["text"]
+    stored = db.session.scalars(db.select(Message).filter_by(direction="out")).one()  # one message here
+    assert stored.kind == "receipt" and stored.payload["text_mid"]
+
+
+def test_the_standard_confirmation_is_the_receipt_alone(platform, store, make_order):
+    _opted_in_order(store, make_order)
+
+    _deliver()
+
+    assert [body["message"]["attachment"]["payload"]["template_type"] for body in platform.sent] == ["receipt"]
+
+
+def test_a_receipt_whose_text_fails_stays_sent_once(platform, store, make_order):
+    from pageshop.models import MessageTemplate
+
+    db.session.add(MessageTemplate(event="order_confirmation", body="Thanks {{ first_name }}!", promo_note=""))
+    db.session.commit()
+    order = _opted_in_order(store, make_order)
+    platform.fail_with(2, after=1)  # the receipt is accepted, its text is not
+
+    _deliver()
+    _deliver()
+
+    notification = db.session.scalars(db.select(Notification).filter_by(order_id=order.id)).one()
+    assert notification.state == "sent"
+    assert len(platform.requests) == 2  # the text was tried once and not retried with the receipt
+    assert [b["message"]["attachment"]["payload"]["template_type"] for b in platform.sent] == ["receipt"]

@@ -50,13 +50,17 @@ def compose_notification(notification: Notification, conversation: Conversation,
     order = notification.order
     event = notification.event
     values = order_values(order, store)
+    payload = notification_payload(order, event)
     if messaging_window_open(conversation.last_customer_action_at, now):
         custom = get_customization(event)
         text, lane = inside_text(custom.body, custom.promo_note, values), "UPDATE"
+        # A receipt template has no room for words: the graph transport sends the merchant's own
+        # text for it as a message of its own.
+        payload["customized"] = custom.customized
     else:
         text, lane = render_text(UTILITY_BODIES[event], values), "UTILITY"
     return Outgoing(conversation=conversation, kind=KINDS[event], text=text, lane=lane,
-                    payload=notification_payload(order, event), notification_id=notification.id)
+                    payload=payload, notification_id=notification.id)
 
 
 def notification_payload(order: Order, event: str) -> dict:

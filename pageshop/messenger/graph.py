@@ -448,7 +448,8 @@ class GraphTransport:
     def from_config(cls, config) -> GraphTransport:
         page_id = _setting(config, "MESSENGER_PAGE_ID")
         if not page_id:
-            raise SendError(_("The Messenger Page id is not configured (MESSENGER_PAGE_ID)."), transient=False)
+            raise SendError(_("The Messenger Page id is not configured (MESSENGER_PAGE_ID)."),
+                            transient=False, hold=True)
         client = GraphClient(config.get("GRAPH_URL") or "https://graph.facebook.com/v23.0",
                              _setting(config, "MESSENGER_PAGE_ACCESS_TOKEN"),
                              float(config.get("GRAPH_TIMEOUT") or 10),
@@ -464,6 +465,8 @@ class GraphTransport:
         payload["recipient"] = recipient
         if outgoing.lane == "UTILITY":
             payload["utility_template"] = body["message"]["template"]["name"]
+        if outgoing.kind == "receipt" and outgoing.lane == "UPDATE" and payload.get("customized"):
+            payload["text_mid"] = self._send_receipt_text(outgoing, recipient)
         message = Message(
             conversation=outgoing.conversation, direction="out", kind=outgoing.kind, text=outgoing.text,
             payload=payload, lane=outgoing.lane, author=outgoing.author,
@@ -478,3 +481,17 @@ class GraphTransport:
             db.session.flush()
             link_user_ref(page, recipient["user_ref"], str(psid))
         return message
+
+    def _send_receipt_text(self, receipt: Outgoing, recipient: dict) -> str | None:
+        """The merchant's customized confirmation text, right after the receipt card it can't be
+        part of; stored with the receipt (one message in our conversation, as with `local`). The
+        receipt is what counts: if the text fails it is logged and the notification stays sent,
+        since a retry would send the receipt twice."""
+        text = Outgoing(conversation=receipt.conversation, kind="text", text=receipt.text, lane="UPDATE")
+        try:
+            answer = self.client.request("POST", f"{self.page_id}/messages",
+                                         build_request(text, recipient, self.config))
+        except SendError as exc:
+            log.warning("The order confirmation's own text was not sent: %s", exc.message)
+            return None
+        return answer.get("message_id") or None

@@ -160,7 +160,12 @@ def deliver_notification(notification_id: int, worker_id: str) -> Notification |
         db.session.commit()
         return notification
     store = _store()
-    transport = get_transport()
+    try:
+        transport = get_transport()
+    except SendError as exc:  # not configured: held like an expired token, until it is
+        _after_error(notification, exc, store)
+        db.session.commit()
+        return notification
     if transport.name != "local" and store is not None and store.messenger_needs_reconnect:
         notification.state = "held"
         _release(notification)
