@@ -20,6 +20,7 @@ from pageshop import clock
 from pageshop.extensions import db
 from pageshop.models import Order
 
+from tests.e2e.driver import admin_sign_in, fill_facebook_checkout, place_order
 from tests.fake_messenger_platform import platform  # noqa: F401
 
 FAKE_SDK = (Path(__file__).parent / "fake_facebook_sdk.js").read_text()
@@ -47,32 +48,20 @@ def people(browser: Browser, shop, app, platform):
     shopper = shopper_context.new_page()
     shopper.confirmations = confirmations
     merchant = browser.new_context().new_page()
-    merchant.goto(shop.url("/admin/sign-in"))
-    merchant.get_by_label("Email").fill("merchant@example.com")
-    merchant.get_by_label("Password").fill("pageshop-demo")
-    merchant.get_by_role("button", name="Sign in").click()
+    admin_sign_in(merchant, shop.base)
     yield shopper, merchant
     shopper.context.close()
     merchant.context.close()
 
 
 def buy(shop, page: Page, variant_id: int, tick: bool = True) -> None:
-    page.goto(shop.url(f"/checkout?variant={variant_id}&quantity=1"))
+    fill_facebook_checkout(page, shop.base, variant_id, opt_in=False)
     page.get_by_label("Email").fill("alex@example.com")
-    page.get_by_label("First name").fill("Alex")
-    page.get_by_label("Last name").fill("Rivera")
-    page.get_by_label("Address").fill("1 Main St")
-    page.get_by_label("City").fill("Springfield")
-    page.get_by_label("State / region").fill("IL")
-    page.get_by_label("Postal code").fill("62701")
-    page.get_by_label("Country").select_option(label="United States")
-    page.get_by_label("Card number").fill("1")
     plugin = page.get_by_role("checkbox", name="Send to Messenger")
     expect(plugin).not_to_be_checked()  # never pre-checked
     if tick:
         plugin.check()
-    page.get_by_role("button", name="Place order").click()
-    expect(page.get_by_role("heading", name="Order #")).to_be_visible()
+    place_order(page)
 
 
 def arrives(platform, page: Page, what, timeout: float = ARRIVES) -> dict:
