@@ -228,3 +228,33 @@ def test_placeholder_values_are_escaped_on_the_page(app, store, client, auth, ma
     html = client.get("/messenger").get_data(as_text=True)
     assert "Hi &lt;img src=x onerror=alert(1)&gt;!" in html
     assert "<img src=x" not in html
+
+
+def test_two_first_orders_at_once_share_one_conversation(app, store, make_facebook_account, monkeypatch):
+    """The other order's transaction inserts Alex's conversation after ours looked and found none:
+    the unique key refuses our copy and ours goes on with theirs, its own work intact."""
+    from pageshop import clock
+    from pageshop.messenger import conversations
+
+    account = db.session.scalars(db.select(FacebookAccount).filter_by(email="alex@example.com")).one()
+    page = store.messenger_page
+    theirs = Conversation(page_id=page.id, facebook_account_id=account.id, display_name=account.name,
+                          created_at=clock.now())
+    db.session.add(theirs)
+    db.session.commit()
+    looked = []
+    real_find = conversations.find_conversation
+
+    def looked_before_they_committed(page_id, account_id):
+        looked.append(page_id)
+        return None if len(looked) == 1 else real_find(page_id, account_id)
+
+    monkeypatch.setattr(conversations, "find_conversation", looked_before_they_committed)
+    account.name = "Alex R."  # our transaction's own work, before the conflict
+
+    ours = conversations.open_conversation(page, account)
+    db.session.commit()
+
+    assert ours.id == theirs.id
+    assert db.session.scalars(db.select(db.func.count(Conversation.id))).one() == 1
+    assert db.session.get(FacebookAccount, account.id).name == "Alex R."

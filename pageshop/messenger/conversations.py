@@ -1,6 +1,8 @@
 """Conversations between a Facebook account and a Page."""
 from __future__ import annotations
 
+from sqlalchemy.exc import IntegrityError
+
 from .. import clock
 from ..extensions import db
 from ..models import Conversation, FacebookAccount, FacebookPage, Message
@@ -16,12 +18,25 @@ def open_conversation(page: FacebookPage, account: FacebookAccount) -> Conversat
     """The account's conversation with the Page, started if there is none yet."""
     conversation = find_conversation(page.id, account.id)
     if conversation is None:
-        conversation = Conversation(
-            page_id=page.id, facebook_account_id=account.id, display_name=account.name,
-            created_at=clock.now(),
-        )
-        db.session.add(conversation)
-        db.session.flush()
+        conversation = insert_once(
+            Conversation(page_id=page.id, facebook_account_id=account.id, display_name=account.name,
+                         created_at=clock.now()),
+            lambda: find_conversation(page.id, account.id))
+    return conversation
+
+
+def insert_once(conversation: Conversation, find) -> Conversation:
+    """Insert a new conversation, or, when a concurrent transaction (two first orders, two workers
+    on one new person's webhooks) inserted the same one first, the database's unique key says so
+    and theirs is used: a savepoint keeps the rest of our transaction."""
+    try:
+        with db.session.begin_nested():
+            db.session.add(conversation)
+    except IntegrityError:
+        existing = find()
+        if existing is None:
+            raise
+        return existing
     return conversation
 
 

@@ -29,6 +29,7 @@ from sqlalchemy import update
 from .. import clock
 from ..extensions import db
 from ..models import Conversation, FacebookPage, Message, Notification, Subscription
+from .conversations import insert_once
 from .transport import Outgoing, SendError
 
 log = logging.getLogger(__name__)
@@ -365,12 +366,15 @@ def subscription_recipient(subscription: Subscription) -> dict | None:
 
 def conversation_for_psid(page: FacebookPage, psid: str, display_name: str = "") -> Conversation:
     """The person's conversation with the Page on the Platform, started on first contact."""
-    conversation = db.session.scalars(db.select(Conversation).filter_by(page_id=page.id, psid=psid)).first()
+    def find() -> Conversation | None:
+        return db.session.scalars(db.select(Conversation).filter_by(page_id=page.id, psid=psid)).first()
+
+    conversation = find()
     if conversation is None:
-        conversation = Conversation(page_id=page.id, psid=psid, created_at=clock.now(),
-                                    display_name=display_name or _("Messenger user %(id)s", id=psid[-4:]))
-        db.session.add(conversation)
-        db.session.flush()
+        conversation = insert_once(
+            Conversation(page_id=page.id, psid=psid, created_at=clock.now(),
+                         display_name=display_name or _("Messenger user %(id)s", id=psid[-4:])),
+            find)
     return conversation
 
 
