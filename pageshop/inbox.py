@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from sqlalchemy import func
+from sqlalchemy import func, or_
 
 from .errors import DomainError
 from .extensions import db
@@ -24,7 +24,7 @@ from .messenger.window import (
     messaging_window_open,
     window_closes_at,
 )
-from .models import Conversation, Message, Order, Store
+from .models import Conversation, Message, Order, Store, Subscription
 
 # The Messenger Platform's limit for one text message.
 MAX_REPLY_LENGTH = 2000
@@ -124,11 +124,21 @@ def new_messages(conversation: Conversation, after_id: int) -> list[Message]:
 
 
 def latest_order(conversation: Conversation) -> Order | None:
-    """The customer's most recent order, through the Facebook account of the conversation."""
-    if conversation.facebook_account_id is None:
+    """The customer's most recent order: through the Facebook account of the conversation, or over
+    the Messenger Platform through the order updates the person opted into (PSID or checkbox user_ref)."""
+    customer = []
+    if conversation.facebook_account_id is not None:
+        customer.append(Order.facebook_account_id == conversation.facebook_account_id)
+    opted_in = [Subscription.psid == conversation.psid] if conversation.psid else []
+    if conversation.user_ref:
+        opted_in.append(Subscription.user_ref == conversation.user_ref)
+    if opted_in:
+        customer.append(Order.id.in_(db.select(Subscription.order_id).where(
+            Subscription.page_id == conversation.page_id, or_(*opted_in))))
+    if not customer:
         return None
     return db.session.scalars(
-        db.select(Order).where(Order.facebook_account_id == conversation.facebook_account_id)
+        db.select(Order).where(or_(*customer))
         .order_by(Order.placed_at.desc(), Order.id.desc()).limit(1)
     ).first()
 

@@ -87,14 +87,24 @@ def fill_placeholders(body: str, conversation: Conversation) -> str:
     """The saved reply as the customer should read it. Without a known value the text stays
     readable: "there" for a missing first name; a missing order number keeps its placeholder,
     so the merchant sees what to fill in before sending."""
-    account = conversation.facebook_account
-    first_name = (account.first_name if account else "") or (conversation.display_name or "").split(" ")[0]
-    text = body.replace("{first_name}", first_name or _("there"))
+    text = body.replace("{first_name}", _first_name(conversation) or _("there"))
     if "{order_number}" in text:
         order = latest_order(conversation)
         if order is not None:
             text = text.replace("{order_number}", order.name)
     return text
+
+
+def _first_name(conversation: Conversation) -> str:
+    account = conversation.facebook_account
+    if account is not None and account.first_name:
+        return account.first_name
+    name = conversation.display_name or ""
+    # A Messenger user whose name the Platform didn't give us is called after their PSID
+    # (pageshop.messenger.graph.conversation_for_psid): "Messenger" is no one's first name.
+    if conversation.psid and name == _("Messenger user %(id)s", id=conversation.psid[-4:]):
+        return ""
+    return name.split(" ")[0]
 
 
 def insert_into(current: str | None, filled: str) -> str:

@@ -6,6 +6,8 @@ from pageshop.extensions import db
 from pageshop.models import Order, Subscription
 
 from .factories import checkout_form
+from .fake_messenger_platform import PAGE_TOKEN, platform  # noqa: F401
+from .test_messenger_webhook import PSID, call, post, process, text_event
 
 
 def _graph(app):
@@ -82,35 +84,26 @@ def test_checkbox_opt_in_opens_the_24_hour_window(app, client, store, make_produ
     assert conversation.last_customer_action_at is not None
 
 
-def test_inbox_reply_with_an_expired_token_flags_the_channel(app, store, make_facebook_account):
-    import pytest
+def test_inbox_reply_with_an_expired_token_flags_the_channel(app, client, auth, platform, store):
+    from pageshop.models import Conversation, Message, Store
 
-    from pageshop import clock
-    from pageshop.errors import DomainError
-    from pageshop.inbox import reply
-    from pageshop.messenger import transport
-    from pageshop.messenger.conversations import open_conversation, record_incoming
-    from pageshop.models import FacebookAccount, Store
+    page_id = platform.page_id
+    post(client, call(page_id, text_event(page_id, "Has my parcel left?", "m_expired_1")))
+    process(app)
+    conversation = db.session.scalars(db.select(Conversation).filter_by(psid=PSID)).one()
+    platform.fail_with(190, 463)  # the Page's token expired since the shopper wrote
+    auth.sign_in()
 
-    account = db.session.scalars(db.select(FacebookAccount).filter_by(email="alex@example.com")).one()
-    conversation = open_conversation(store.messenger_page, account)
-    record_incoming(conversation, "Hello?")
-    db.session.commit()
+    response = client.post_form(f"/admin/inbox/{conversation.id}/reply", {"text": "It left this morning."})
 
-    class ExpiredToken:
-        name = "expired"
-
-        def send(self, outgoing):
-            raise transport.SendError("The Page's access token expired.", transient=False, hold=True, code=190)
-
-    original = transport.get_transport
-    transport.get_transport = lambda: ExpiredToken()
-    import pageshop.inbox as inbox_module
-    inbox_module.get_transport = transport.get_transport
-    try:
-        with pytest.raises(DomainError):
-            reply(conversation, "We're on it", clock.now())
-    finally:
-        transport.get_transport = original
-        inbox_module.get_transport = original
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert ("The reply was not sent: The Page&#39;s access token expired or was revoked: reconnect the Page."
+            in html)
+    assert "It left this morning.</textarea>" in html  # kept in the box, to send after reconnecting
+    assert PAGE_TOKEN not in html
+    assert [r.body["message"]["text"] for r in platform.requests] == ["It left this morning."]
+    assert platform.sent == []
+    assert db.session.scalars(db.select(Message).filter_by(direction="out")).all() == []
     assert db.session.get(Store, store.id).messenger_needs_reconnect is True
+    assert "Messenger needs reconnection" in client.get("/admin/channels").get_data(as_text=True)
