@@ -13,6 +13,7 @@ from . import clock
 from .errors import DomainError
 from .extensions import db
 from .inbox import MAX_REPLY_LENGTH, latest_order
+from .messenger.graph import stand_in_name
 from .models import Conversation, SavedReply
 
 MAX_TITLE_LENGTH = 120
@@ -100,9 +101,9 @@ def _first_name(conversation: Conversation) -> str:
     if account is not None and account.first_name:
         return account.first_name
     name = conversation.display_name or ""
-    # A Messenger user whose name the Platform didn't give us is called after their PSID
-    # (pageshop.messenger.graph.conversation_for_psid): "Messenger" is no one's first name.
-    if conversation.psid and name == _("Messenger user %(id)s", id=conversation.psid[-4:]):
+    # A Messenger user whose name the Platform didn't give us is called after their PSID:
+    # "Messenger" is no one's first name.
+    if conversation.psid and name == stand_in_name(conversation.psid):
         return ""
     return name.split(" ")[0]
 

@@ -364,6 +364,11 @@ def subscription_recipient(subscription: Subscription) -> dict | None:
     return None
 
 
+def stand_in_name(psid: str) -> str:
+    """What the inbox calls a Messenger user whose name we don't know (webhooks carry none)."""
+    return _("Messenger user %(id)s", id=psid[-4:])
+
+
 def conversation_for_psid(page: FacebookPage, psid: str, display_name: str = "") -> Conversation:
     """The person's conversation with the Page on the Platform, started on first contact."""
     def find() -> Conversation | None:
@@ -373,7 +378,7 @@ def conversation_for_psid(page: FacebookPage, psid: str, display_name: str = "")
     if conversation is None:
         conversation = insert_once(
             Conversation(page_id=page.id, psid=psid, created_at=clock.now(),
-                         display_name=display_name or _("Messenger user %(id)s", id=psid[-4:])),
+                         display_name=display_name or stand_in_name(psid)),
             find)
     return conversation
 
