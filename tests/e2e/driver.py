@@ -2,6 +2,8 @@
 the benchmarks. Each step takes a Playwright page and the base URL of the running shop."""
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import Page, expect
 
 PASSWORD = "pageshop-demo"  # every demo account's
@@ -22,17 +24,22 @@ def admin_sign_in(page: Page, base: str, email: str = "merchant@example.com") ->
     page.get_by_role("button", name="Sign in").click()
 
 
-def fill_facebook_checkout(page: Page, base: str, variant_id: int, opt_in: bool = True) -> None:
-    """The Facebook checkout of one item, filled in up to "Place order" (a US address)."""
-    page.goto(f"{base}/checkout?variant={variant_id}&quantity=1")
+def fill_address(page: Page, country: str = "United States") -> None:
+    """Alex's shipping address (in `country`) and the test gateway's approved card, on a checkout."""
     page.get_by_label("First name").fill("Alex")
     page.get_by_label("Last name").fill("Rivera")
     page.get_by_label("Address").fill("1 Main St")
     page.get_by_label("City").fill("Springfield")
     page.get_by_label("State / region").fill("IL")
     page.get_by_label("Postal code").fill("62701")
-    page.get_by_label("Country").select_option(label="United States")
+    page.get_by_label("Country").select_option(label=country)
     page.get_by_label("Card number").fill("1")
+
+
+def fill_facebook_checkout(page: Page, base: str, variant_id: int, opt_in: bool = True) -> None:
+    """The Facebook checkout of one item, filled in up to "Place order" (a US address)."""
+    page.goto(f"{base}/checkout?variant={variant_id}&quantity=1")
+    fill_address(page)
     if opt_in:
         page.get_by_role("checkbox", name="Send order updates to Messenger").check()
 
@@ -46,3 +53,30 @@ def place_order(page: Page, timeout: float | None = None) -> None:
 def buy_with_facebook_checkout(page: Page, base: str, variant_id: int, opt_in: bool = True) -> None:
     fill_facebook_checkout(page, base, variant_id, opt_in)
     place_order(page)
+
+
+def order_id(number: int) -> int:
+    """The database id of order #number (the admin's order URLs use it)."""
+    from pageshop.extensions import db
+    from pageshop.models import Order
+
+    db.session.rollback()  # see what the server committed
+    return db.session.scalars(db.select(Order.id).filter_by(number=number)).one()
+
+
+def fulfil(merchant: Page, base: str, number: int, tracking: str) -> None:
+    """The merchant fulfils order #number with UPS and a tracking number."""
+    merchant.goto(f"{base}/admin/orders/{order_id(number)}")
+    merchant.get_by_label("Carrier").fill("UPS")
+    merchant.get_by_label("Tracking number").fill(tracking)
+    merchant.get_by_role("button", name="Fulfill").click()
+    expect(merchant.get_by_text(f"tracking number {tracking}").first).to_be_visible()
+
+
+def customize(merchant: Page, base: str, event: str, text: str, note: str) -> None:
+    """The merchant saves their own text and promotional note for one kind of order update (A7)."""
+    merchant.goto(f"{base}/admin/messenger/customizations?event={event}")
+    merchant.get_by_label("Message text").fill(text)
+    merchant.get_by_label("Promotional note").fill(note)
+    merchant.get_by_role("button", name="Save").click()
+    expect(merchant.get_by_text(re.compile(r"saved\.$"))).to_be_visible()

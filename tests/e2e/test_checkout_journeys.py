@@ -5,17 +5,7 @@ from playwright.sync_api import Page, expect
 
 from pageshop.extensions import db
 from pageshop.models import DiscountCode, Order, Store, Variant
-
-
-def fill_address(page: Page, country: str = "United States"):
-    page.get_by_label("First name").fill("Alex")
-    page.get_by_label("Last name").fill("Rivera")
-    page.get_by_label("Address").fill("1 Main St")
-    page.get_by_label("City").fill("Springfield")
-    page.get_by_label("State / region").fill("IL")
-    page.get_by_label("Postal code").fill("62701")
-    page.get_by_label("Country").select_option(label=country)
-    page.get_by_label("Card number").fill("1")
+from tests.e2e.driver import fill_address
 
 
 def order_count() -> int:

@@ -9,8 +9,10 @@ from playwright.sync_api import Browser, Page, expect
 
 from pageshop import clock
 from pageshop.extensions import db
-from pageshop.models import Notification, Order
-from tests.e2e.driver import admin_sign_in, buy_with_facebook_checkout, facebook_log_in
+from pageshop.models import Notification
+from tests.e2e.driver import (
+    admin_sign_in, buy_with_facebook_checkout, customize, facebook_log_in, fulfil, order_id,
+)
 
 ARRIVES = 2000  # ms: "appears within 2 seconds"
 
@@ -25,19 +27,6 @@ def people(browser: Browser, shop, app):
     yield shopper, merchant
     shopper.context.close()
     merchant.context.close()
-
-
-def order_id(number: int) -> int:
-    db.session.rollback()
-    return db.session.scalars(db.select(Order.id).filter_by(number=number)).one()
-
-
-def fulfil(merchant: Page, shop, number: int, tracking: str) -> None:
-    merchant.goto(shop.url(f"/admin/orders/{order_id(number)}"))
-    merchant.get_by_label("Carrier").fill("UPS")
-    merchant.get_by_label("Tracking number").fill(tracking)
-    merchant.get_by_role("button", name="Fulfill").click()
-    expect(merchant.get_by_text(f"tracking number {tracking}").first).to_be_visible()
 
 
 def receipt(page: Page, number: int):
@@ -60,7 +49,7 @@ def test_opt_in_receipt_shipping_then_turn_off(people, shop, make_product):
     expect(card).to_contain_text("$37.00")
     expect(card.get_by_role("link", name="View order")).to_be_visible()
 
-    fulfil(merchant, shop, 1001, "1Z999AA10123456784")
+    fulfil(merchant, shop.base, 1001, "1Z999AA10123456784")
     update = shipping_update(shopper, 1001)
     expect(update).to_be_visible(timeout=ARRIVES)  # no reload
     expect(update).to_contain_text("1Z999AA10123456784")
@@ -104,11 +93,8 @@ def test_mute_remove_and_add_the_channel_and_the_window(people, shop, make_produ
     merchant.get_by_label("Promotional note").fill("Show this for 10% off in our shop: THANKS10")
     expect(merchant.locator("#preview")).to_contain_text("Thank you Alex! Order #1001 is in.")
     merchant.get_by_role("button", name="Save").click()
-    merchant.goto(shop.url("/admin/messenger/customizations?event=shipping_update"))
-    merchant.get_by_label("Message text").fill("On its way, {{ first_name }}: {{ tracking_number }}")
-    merchant.get_by_label("Promotional note").fill("Shipping is free on your next order.")
-    merchant.get_by_role("button", name="Save").click()
-    expect(merchant.get_by_text("Shipping update saved.")).to_be_visible()
+    customize(merchant, shop.base, "shipping_update",
+              "On its way, {{ first_name }}: {{ tracking_number }}", "Shipping is free on your next order.")
 
     buy_with_facebook_checkout(shopper, shop.base, apron.variants[0].id)  # order #1001: opted in, then muted by the merchant
     shopper.goto(shop.url("/messenger"))
@@ -120,7 +106,7 @@ def test_mute_remove_and_add_the_channel_and_the_window(people, shop, make_produ
     expect(merchant.get_by_text("Messenger updates go to Alex Rivera (alex@example.com)")).to_be_visible()
     merchant.get_by_role("button", name="Turn off").click()
     expect(merchant.get_by_text("Updates: turned off")).to_be_visible()
-    fulfil(merchant, shop, 1001, "1ZMUTED")
+    fulfil(merchant, shop.base, 1001, "1ZMUTED")
 
     buy_with_facebook_checkout(shopper, shop.base, apron.variants[0].id)  # order #1002: opted in, keeps its updates
     shopper.goto(shop.url("/messenger"))
@@ -136,7 +122,7 @@ def test_mute_remove_and_add_the_channel_and_the_window(people, shop, make_produ
     checkout.close()
 
     clock.advance(timedelta(hours=25))  # the window closed: outside it, the utility wording
-    fulfil(merchant, shop, 1002, "1ZSTILL")
+    fulfil(merchant, shop.base, 1002, "1ZSTILL")
     update = shipping_update(shopper, 1002)
     expect(update).to_be_visible(timeout=ARRIVES)  # the channel is removed, the subscription goes on
     expect(update).to_contain_text("Order #1002 has shipped. Tracking number: 1ZSTILL.")

@@ -17,10 +17,8 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from pageshop import clock
-from pageshop.extensions import db
-from pageshop.models import Order
 
-from tests.e2e.driver import admin_sign_in, fill_facebook_checkout, place_order
+from tests.e2e.driver import admin_sign_in, customize, fill_facebook_checkout, fulfil, order_id, place_order
 from tests.fake_messenger_platform import platform  # noqa: F401
 
 FAKE_SDK = (Path(__file__).parent / "fake_facebook_sdk.js").read_text()
@@ -83,19 +81,6 @@ def text(body: dict) -> str:
     return body["message"].get("text", "")
 
 
-def order_id(number: int) -> int:
-    db.session.rollback()
-    return db.session.scalars(db.select(Order.id).filter_by(number=number)).one()
-
-
-def fulfil(merchant: Page, shop, number: int, tracking: str) -> None:
-    merchant.goto(shop.url(f"/admin/orders/{order_id(number)}"))
-    merchant.get_by_label("Carrier").fill("UPS")
-    merchant.get_by_label("Tracking number").fill(tracking)
-    merchant.get_by_role("button", name="Fulfill").click()
-    expect(merchant.get_by_text(f"tracking number {tracking}").first).to_be_visible()
-
-
 def test_checkbox_opt_in_receipt_shipping_search_and_turn_off(people, shop, platform, make_product):
     shopper, merchant = people
     make_product(title="Walnut Board", price_cents=4500, stock=5)
@@ -122,7 +107,7 @@ def test_checkbox_opt_in_receipt_shipping_search_and_turn_off(people, shop, plat
     expect(merchant.get_by_text("Thanks! When does it ship?").first).to_be_visible()
 
     # From his first message on, Alex is addressed by his PSID.
-    fulfil(merchant, shop, 1001, "1ZGRAPH0001")
+    fulfil(merchant, shop.base, 1001, "1ZGRAPH0001")
     shipping = arrives(platform, shopper, lambda b: "1ZGRAPH0001" in text(b))
     assert shipping["recipient"] == {"id": ALEX}
     assert shipping["messaging_type"] == "UPDATE"
@@ -171,15 +156,10 @@ def test_unticked_checkbox_sends_nothing(people, shop, platform, make_product):
 def test_mute_remove_and_add_the_channel_and_the_window(people, shop, platform, make_product):
     shopper, merchant = people
     apron = make_product(title="Linen Apron", price_cents=3200, stock=10)
-    merchant.goto(shop.url("/admin/messenger/customizations?event=order_confirmation"))
-    merchant.get_by_label("Message text").fill("Thank you {{ first_name }}! Order {{ order_number }} is in.")
-    merchant.get_by_label("Promotional note").fill("Show this for 10% off in our shop: THANKS10")
-    merchant.get_by_role("button", name="Save").click()
-    merchant.goto(shop.url("/admin/messenger/customizations?event=shipping_update"))
-    merchant.get_by_label("Message text").fill("On its way, {{ first_name }}: {{ tracking_number }}")
-    merchant.get_by_label("Promotional note").fill("Shipping is free on your next order.")
-    merchant.get_by_role("button", name="Save").click()
-    expect(merchant.get_by_text("Shipping update saved.")).to_be_visible()
+    customize(merchant, shop.base, "order_confirmation",
+              "Thank you {{ first_name }}! Order {{ order_number }} is in.", "Show this for 10% off in our shop: THANKS10")
+    customize(merchant, shop.base, "shipping_update",
+              "On its way, {{ first_name }}: {{ tracking_number }}", "Shipping is free on your next order.")
 
     buy(shop, shopper, apron.variants[0].id)  # #1001: opted in, then muted by the merchant
     buy(shop, shopper, apron.variants[0].id)  # #1002: opted in, keeps its updates
@@ -190,10 +170,10 @@ def test_mute_remove_and_add_the_channel_and_the_window(people, shop, platform, 
     expect(merchant.get_by_text("Messenger updates go to the person who opted in on Messenger")).to_be_visible()
     merchant.get_by_role("button", name="Turn off").click()
     expect(merchant.get_by_text("Updates: turned off")).to_be_visible()
-    fulfil(merchant, shop, 1001, "1ZMUTED")
+    fulfil(merchant, shop.base, 1001, "1ZMUTED")
 
     # Inside the window: the merchant's own words, promotional note included.
-    fulfil(merchant, shop, 1002, "1ZINSIDE")
+    fulfil(merchant, shop.base, 1002, "1ZINSIDE")
     inside = arrives(platform, shopper, lambda b: "1ZINSIDE" in text(b))
     assert inside["recipient"] == {"user_ref": second}
     assert inside["messaging_type"] == "UPDATE"
