@@ -2,7 +2,12 @@
 the shopper's Messenger, open in a second tab. Prints the median and p90 of 20 orders, and the ratio
 to a trivial round trip (/healthz) measured in the same run.
 
-    .venv/bin/python bench/messenger_latency.py [--orders 20] [--poll 0.25]
+    .venv/bin/python bench/messenger_latency.py [--orders 20] [--poll 0.25] [--transport graph]
+
+With `--transport graph` the shopper ticks Meta's checkbox plugin instead (the fake SDK of the e2e
+tests stands in for Facebook's) and the clock stops when the fake Messenger Platform
+(tests/fake_messenger_platform.py) accepts the receipt: the whole chain of the confirmation's
+signed webhook, the worker processing it, and the Send API call.
 
 It serves the app like `make run` (a threaded HTTP server and the delivery worker beside it) on a
 temporary SQLite database seeded with the demo store, and drives the system's Chromium.
@@ -18,7 +23,8 @@ import tempfile
 import threading
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
 
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
@@ -29,6 +35,7 @@ from pageshop.models import Variant  # noqa: E402
 from pageshop.seed import seed_demo  # noqa: E402
 from pageshop.worker import start_worker_thread  # noqa: E402
 from tests.e2e.driver import facebook_log_in, fill_facebook_checkout, place_order  # noqa: E402
+from tests.fake_messenger_platform import APP_SECRET, PAGE_TOKEN, FakeMessengerPlatform  # noqa: E402
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -44,11 +51,30 @@ def chromium() -> str | None:
     return None
 
 
+def shopper_at_meta(context, platform) -> None:
+    """The browser loads the fake SDK for Facebook's, whose confirmation reaches the fake Platform."""
+    sdk = open(os.path.join(ROOT, "tests", "e2e", "fake_facebook_sdk.js")).read()
+    context.route("https://connect.facebook.net/**",
+                  lambda route: route.fulfill(status=200, content_type="application/javascript", body=sdk))
+    context.expose_binding("__fakeMeta", lambda source, name, params: platform.confirm_checkbox(
+        params["user_ref"], "24681357900") if name == "MessengerCheckboxUserConfirmation" else None)
+
+
+def wait_for_receipt(page, platform, already: int, timeout: float = 15.0) -> None:
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        if any("attachment" in body["message"] for body in platform.sent[already:]):
+            return
+        page.wait_for_timeout(5)  # Playwright serves the SDK's binding meanwhile
+    sys.exit("The receipt never reached the fake Platform.")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=20)
     parser.add_argument("--poll", type=float, default=None,
                         help="worker poll interval in seconds (default: WORKER_POLL_SECONDS, as `make run`)")
+    parser.add_argument("--transport", choices=("local", "graph"), default="local")
     args = parser.parse_args()
 
     tmp = tempfile.mkdtemp(prefix="pageshop-bench-")
@@ -59,6 +85,13 @@ def main() -> None:
         "MAIL_SERVER": None,
         "MESSENGER_TRANSPORT": "local",
     })
+    platform = None
+    if args.transport == "graph":
+        platform = FakeMessengerPlatform(access_token=PAGE_TOKEN).start()
+        platform.app_secret = APP_SECRET
+        app.config.update(MESSENGER_TRANSPORT="graph", GRAPH_URL=platform.graph_url,
+                          MESSENGER_PAGE_ID=platform.page_id, MESSENGER_PAGE_ACCESS_TOKEN=PAGE_TOKEN,
+                          MESSENGER_APP_ID="1234567890", MESSENGER_APP_SECRET=APP_SECRET)
     with app.app_context():
         db.create_all()
         seed_demo()
@@ -73,6 +106,8 @@ def main() -> None:
     base = f"http://127.0.0.1:{server.server_port}"
     app.config["PUBLIC_URL"] = base
     threading.Thread(target=server.serve_forever, daemon=True).start()
+    if platform is not None:
+        platform.webhook_url = base + "/webhooks/messenger"
     poll = args.poll if args.poll is not None else app.config["WORKER_POLL_SECONDS"]
     _worker, stop_worker = start_worker_thread(app, poll_seconds=poll)
 
@@ -87,19 +122,29 @@ def main() -> None:
             browser = playwright.chromium.launch(**launch)
             context = browser.new_context()
             checkout = context.new_page()
-            facebook_log_in(checkout, base)
             messenger = context.new_page()
-            messenger.goto(base + "/messenger")
+            if platform is None:
+                facebook_log_in(checkout, base)
+                messenger.goto(base + "/messenger")
+            else:
+                shopper_at_meta(context, platform)
+                messenger.goto(base + "/healthz")
             receipts = messenger.locator("section.receipt")
 
             for _ in range(args.orders):
-                shown = receipts.count()
+                shown = receipts.count() if platform is None else len(platform.sent)
                 checkout.bring_to_front()  # like a person clicking in that window
-                fill_facebook_checkout(checkout, base, variant_id)
+                fill_facebook_checkout(checkout, base, variant_id, opt_in=platform is None)
+                if platform is not None:
+                    checkout.get_by_label("Email").fill("alex@example.com")
+                    checkout.get_by_role("checkbox", name="Send to Messenger").check()
                 started = time.perf_counter()
                 place_order(checkout, timeout=15000)
                 placed.append(time.perf_counter() - started)
-                expect(receipts.nth(shown)).to_be_visible(timeout=15000)
+                if platform is None:
+                    expect(receipts.nth(shown)).to_be_visible(timeout=15000)
+                else:
+                    wait_for_receipt(checkout, platform, shown)
                 latencies.append(time.perf_counter() - started)
 
             for _ in range(args.orders):  # the trivial round trip, from the same browser
@@ -110,13 +155,20 @@ def main() -> None:
     finally:
         stop_worker.set()
         server.shutdown()
+        if platform is not None:
+            platform.stop()
         shutil.rmtree(tmp, ignore_errors=True)
 
     median = statistics.median(latencies)
     p90 = percentile(latencies, 0.9)
     trivial = statistics.median(healthz)
-    print(f"orders: {len(latencies)}  worker poll: {poll:.2f}s  Messenger poll: 1s (htmx)")
-    print(f"Place order -> receipt card on screen: median {median * 1000:.0f} ms, p90 {p90 * 1000:.0f} ms "
+    if platform is None:
+        print(f"orders: {len(latencies)}  worker poll: {poll:.2f}s  Messenger poll: 1s (htmx)")
+        what = "receipt card on screen"
+    else:
+        print(f"orders: {len(latencies)}  worker poll: {poll:.2f}s  transport: graph (fake Platform)")
+        what = "receipt accepted by the Send API"
+    print(f"Place order -> {what}: median {median * 1000:.0f} ms, p90 {p90 * 1000:.0f} ms "
           f"(min {min(latencies) * 1000:.0f} ms, max {max(latencies) * 1000:.0f} ms)")
     print(f"of which checkout until its order status page shows: median {statistics.median(placed) * 1000:.0f} ms")
     print(f"/healthz round trip: median {trivial * 1000:.1f} ms")
