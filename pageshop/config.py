@@ -10,6 +10,9 @@ def _bool(name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+# The Graph API version Pageshop is built and tested against (v26.0: July 2026).
+DEFAULT_GRAPH_URL = "https://graph.facebook.com/v26.0"
+
 class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY") or secrets.token_hex(32)
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")  # default set in create_app (instance/)
@@ -30,7 +33,7 @@ class Config:
     PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:" + os.environ.get("PORT", "5000"))
 
     MESSENGER_TRANSPORT = os.environ.get("MESSENGER_TRANSPORT", "local")
-    GRAPH_URL = os.environ.get("GRAPH_URL", "https://graph.facebook.com/v23.0")
+    GRAPH_URL = os.environ.get("GRAPH_URL", DEFAULT_GRAPH_URL)
     GRAPH_TIMEOUT = float(os.environ.get("GRAPH_TIMEOUT", "10"))
     MESSENGER_PAGE_ID = os.environ.get("MESSENGER_PAGE_ID")
     MESSENGER_PAGE_ACCESS_TOKEN = os.environ.get("MESSENGER_PAGE_ACCESS_TOKEN")

@@ -206,7 +206,7 @@ def check_profile(body: dict) -> None:
 class FakeMessengerPlatform:
     """Start with `start()`; `url` is GRAPH_URL's host part, `graph_url` includes the version."""
 
-    version = "v23.0"
+    version = "v26.0"
 
     def __init__(self, page_id: str = "1029384756", access_token: str = "EAAtest-page-token-123"):
         self.page_id = page_id

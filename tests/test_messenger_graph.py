@@ -47,7 +47,7 @@ def test_text_with_quick_replies_is_sent_and_stored_with_its_mid(platform, conve
 
     request = platform.requests[-1]
     assert request.accepted, request.answer
-    assert request.path == f"/v23.0/{platform.page_id}/messages"
+    assert request.path == f"/v26.0/{platform.page_id}/messages"
     assert request.query["access_token"] == PAGE_TOKEN
     assert request.body["recipient"] == {"id": PSID}
     assert request.body["messaging_type"] == "RESPONSE"
@@ -241,7 +241,7 @@ def test_http_5xx_and_timeouts_are_transient(platform, conversation):
 
 
 def test_connection_refused_is_transient(app, platform, conversation):
-    app.config["GRAPH_URL"] = "http://127.0.0.1:9/v23.0"
+    app.config["GRAPH_URL"] = "http://127.0.0.1:9/v26.0"
     with pytest.raises(SendError) as failed:
         send(conversation)
     assert failed.value.transient
@@ -258,7 +258,7 @@ def test_token_and_secret_never_appear_in_errors_logs_or_stored_errors(app, plat
     assert notification.state == "failed"
     assert "Invalid parameter" in notification.last_error
     assert PAGE_TOKEN not in notification.last_error and APP_SECRET not in notification.last_error
-    app.config["GRAPH_URL"] = "http://127.0.0.1:9/v23.0"
+    app.config["GRAPH_URL"] = "http://127.0.0.1:9/v26.0"
     with pytest.raises(SendError) as failed:
         send(db.session.scalars(db.select(Conversation)).first())
     assert PAGE_TOKEN not in failed.value.message
@@ -267,7 +267,7 @@ def test_token_and_secret_never_appear_in_errors_logs_or_stored_errors(app, plat
 
 def test_scrubber_hides_tokens_in_urls():
     scrub = Scrubber("tok/en+1", "s3cret")
-    text = scrub("GET https://graph.facebook.com/v23.0/me?access_token=tok%2Fen%2B1&x=1 s3cret tok/en+1")
+    text = scrub("GET https://graph.facebook.com/v26.0/me?access_token=tok%2Fen%2B1&x=1 s3cret tok/en+1")
     assert "tok/en" not in text and "tok%2F" not in text and "s3cret" not in text
     assert "access_token=[redacted]" in text
 

@@ -27,6 +27,7 @@ from flask_babel import gettext as _
 from sqlalchemy import update
 
 from .. import clock
+from ..config import DEFAULT_GRAPH_URL
 from ..extensions import db
 from ..models import Conversation, FacebookPage, Message, Notification, Subscription
 from .conversations import insert_once
@@ -459,7 +460,7 @@ class GraphTransport:
         if not page_id:
             raise SendError(_("The Messenger Page id is not configured (MESSENGER_PAGE_ID)."),
                             transient=False, hold=True)
-        client = GraphClient(config.get("GRAPH_URL") or "https://graph.facebook.com/v23.0",
+        client = GraphClient(config.get("GRAPH_URL") or DEFAULT_GRAPH_URL,
                              _setting(config, "MESSENGER_PAGE_ACCESS_TOKEN"),
                              float(config.get("GRAPH_TIMEOUT") or 10),
                              _setting(config, "MESSENGER_APP_SECRET"))

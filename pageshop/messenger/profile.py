@@ -9,6 +9,7 @@ import click
 from flask import Flask, current_app
 from flask_babel import gettext as _
 
+from ..config import DEFAULT_GRAPH_URL
 from .graph import GraphClient, _setting
 from .transport import SendError
 
@@ -51,7 +52,7 @@ def client_from_config(config) -> tuple[GraphClient, str]:
     token = _setting(config, "MESSENGER_PAGE_ACCESS_TOKEN")
     if not page_id or not token:
         raise SendError(_("Set MESSENGER_PAGE_ID and MESSENGER_PAGE_ACCESS_TOKEN first."), transient=False)
-    client = GraphClient(config.get("GRAPH_URL") or "https://graph.facebook.com/v23.0", token,
+    client = GraphClient(config.get("GRAPH_URL") or DEFAULT_GRAPH_URL, token,
                          float(config.get("GRAPH_TIMEOUT") or 10), _setting(config, "MESSENGER_APP_SECRET"))
     return client, page_id
 
