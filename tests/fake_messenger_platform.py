@@ -172,6 +172,8 @@ def check_send(body: dict) -> None:
         if reply.get("content_type") != "text":
             raise Invalid("(#100) quick_replies[content_type] must be text")
         _require(reply, ("title", "payload"), "quick_replies")
+        if len(reply["title"]) > 20:  # Meta cuts it in the apps; this fake refuses, to be noticed
+            raise Invalid("(#100) quick_replies[title] has more than 20 characters")
     if len(message.get("quick_replies", [])) > 13:
         raise Invalid("(#100) At most 13 quick replies")
     if "attachment" in message:

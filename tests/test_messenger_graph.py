@@ -42,7 +42,7 @@ def send(conversation, kind="text", text="Hello", lane="RESPONSE", payload=None,
 
 def test_text_with_quick_replies_is_sent_and_stored_with_its_mid(platform, conversation):
     message = send(conversation, kind="quick_replies", text="Keep getting updates?",
-                   payload={"quick_replies": [{"title": "Turn off order updates", "choice": "turn_off"},
+                   payload={"quick_replies": [{"title": "Turn off order updates", "choice": "turn_off"},  # 22 characters
                                               {"title": "Keep receiving updates", "choice": "keep"}]})
 
     request = platform.requests[-1]
@@ -53,6 +53,7 @@ def test_text_with_quick_replies_is_sent_and_stored_with_its_mid(platform, conve
     assert request.body["messaging_type"] == "RESPONSE"
     assert request.body["message"]["text"] == "Keep getting updates?"
     assert [r["payload"] for r in request.body["message"]["quick_replies"]] == ["turn_off", "keep"]
+    assert [r["title"] for r in request.body["message"]["quick_replies"]] == ["Turn off updates", "Keep updates"]
     stored = db.session.get(Message, message.id)
     assert (stored.direction, stored.mid, stored.lane, stored.kind) == ("out", "m_fake1", "RESPONSE", "quick_replies")
     assert stored.conversation_id == conversation.id

@@ -33,6 +33,11 @@ def quick_reply_label(choice: str) -> str:
     return {"turn_off": _("Turn off order updates"), "keep": _("Keep receiving updates")}[choice]
 
 
+def quick_reply_short_label(choice: str) -> str | None:
+    """The Messenger apps cut a quick reply's title after 20 characters: the words for them."""
+    return {"turn_off": _("Turn off updates"), "keep": _("Keep updates")}.get(choice)
+
+
 @dataclass
 class ShopperView:
     """What the shopper's Messenger shows: the conversation, or why there is none."""

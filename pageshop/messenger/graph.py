@@ -30,6 +30,7 @@ from .. import clock
 from ..config import DEFAULT_GRAPH_URL
 from ..extensions import db
 from ..models import Conversation, FacebookPage, Message, Notification, Subscription
+from .chat import quick_reply_short_label
 from .conversations import insert_once
 from .transport import Outgoing, SendError
 
@@ -41,6 +42,7 @@ LANE_MESSAGING_TYPES = {"RESPONSE": "RESPONSE", "UPDATE": "UPDATE", "UTILITY": "
 RETIRED_TAGS = frozenset({"POST_PURCHASE_UPDATE", "CONFIRMED_EVENT_UPDATE", "ACCOUNT_UPDATE"})
 MAX_GENERIC_ELEMENTS = 10
 MAX_TEXT = 2000
+MAX_QUICK_REPLY_TITLE = 20
 
 UTILITY_EVENTS = ("order_confirmation", "shipping_update", "out_for_delivery", "delivered")
 # The approved utility-message templates' named body parameters, per event.
@@ -292,7 +294,10 @@ def generic_payload(outgoing: Outgoing) -> dict:
 def quick_replies(outgoing: Outgoing) -> list[dict]:
     replies = []
     for reply in (outgoing.payload or {}).get("quick_replies", [])[:13]:
-        replies.append({"content_type": "text", "title": str(reply.get("title", "")),
+        title = str(reply.get("title", ""))
+        if len(title) > MAX_QUICK_REPLY_TITLE:  # the apps would cut it mid-word
+            title = quick_reply_short_label(reply.get("choice")) or title[:MAX_QUICK_REPLY_TITLE]
+        replies.append({"content_type": "text", "title": title,
                         "payload": str(reply.get("payload") or reply.get("choice") or reply.get("title", ""))})
     return replies
 

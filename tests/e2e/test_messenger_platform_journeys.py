@@ -120,11 +120,12 @@ def test_checkbox_opt_in_receipt_shipping_search_and_turn_off(people, shop, plat
     assert [e["title"] for e in template(cards)["elements"]] == ["Linen Apron"]
     assert cards["messaging_type"] == "RESPONSE"
 
-    # "Order update settings" from the menu, then "Turn off order updates".
+    # "Order update settings" from the menu, then "Turn off updates" (the Platform's 20 characters).
     platform.person_taps(ALEX, "order_update_settings", "Order update settings")
     question = arrives(platform, shopper, lambda b: b["message"].get("quick_replies"))
     assert [r["payload"] for r in question["message"]["quick_replies"]] == ["turn_off", "keep"]
-    platform.person_writes(ALEX, "Turn off order updates", quick_reply="turn_off")
+    assert [r["title"] for r in question["message"]["quick_replies"]] == ["Turn off updates", "Keep updates"]
+    platform.person_writes(ALEX, "Turn off updates", quick_reply="turn_off")
     arrives(platform, shopper, lambda b: "won't get order updates" in text(b))
     before = len(platform.sent_to(ALEX))
 
