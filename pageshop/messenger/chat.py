@@ -136,9 +136,18 @@ def choose_quick_reply(account: FacebookAccount, store: Store, choice: str) -> N
 
 
 def _answer_search(conversation: Conversation, query: str) -> Message:
+    text, payload = search_answer(query)
+    if payload is None:
+        return _reply(conversation, text)
+    return _reply(conversation, text, kind="product_cards", payload=payload)
+
+
+def search_answer(query: str) -> tuple[str, dict | None]:
+    """The Page's answer to a search in chat, whatever the transport: its text, and the product
+    cards' payload (None when nothing matched)."""
     products = find_products(query)
     if not products:
-        return _reply(conversation, _("Nothing matched “%(query)s”. Try another word.", query=query))
+        return _("Nothing matched “%(query)s”. Try another word.", query=query), None
     cards = []
     for product in products:
         variant = next((v for v in product.variants if v.stock > 0), None)
@@ -152,8 +161,7 @@ def _answer_search(conversation: Conversation, query: str) -> Message:
             if variant else None,
             "sold_out": variant is None,
         })
-    return _reply(conversation, _("Here's what I found for “%(query)s”:", query=query),
-                  kind="product_cards", payload={"query": query, "cards": cards})
+    return _("Here's what I found for “%(query)s”:", query=query), {"query": query, "cards": cards}
 
 
 def find_products(query: str) -> list[Product]:

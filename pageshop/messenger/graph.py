@@ -245,11 +245,12 @@ def receipt_payload(outgoing: Outgoing) -> dict:
     payload = {
         "template_type": "receipt",
         "recipient_name": data.get("recipient_name") or (order.customer_name if order else "")
-        or outgoing.conversation.display_name or "Customer",
+        or outgoing.conversation.display_name or _("Customer"),
         "order_number": data.get("order_number") or (order.name if order else ""),
         "currency": currency,
         "payment_method": data.get("payment_method") or (
-            f"Card ending {order.card_last_digits}" if order and order.card_last_digits else "Card"),
+            _("Card ending %(digits)s", digits=order.card_last_digits) if order and order.card_last_digits
+            else _("Card")),
         "timestamp": _timestamp(data.get("timestamp") or (order.placed_at if order else None)),
         "summary": summary,
         "elements": elements,

@@ -292,30 +292,13 @@ def turn_off_for_psid(conversation: Conversation) -> int:
 
 
 def _answer_search(conversation: Conversation, query: str) -> None:
-    from ..money import format_money
-    from .chat import find_products
-    from .compose import absolute_url
+    from .chat import search_answer
 
-    products = find_products(query)
-    if not products:
-        _reply(conversation, _("Nothing matched “%(query)s”. Try another word.", query=query))
-        return
-    cards = []
-    for product in products:
-        variant = next((v for v in product.variants if v.stock > 0), None)
-        price = (variant or product.variants[0]).price_cents if product.variants else 0
-        cards.append({
-            "title": product.title,
-            "subtitle": format_money(price) + ("" if variant else " · " + _("Sold out")),
-            "price_cents": price,
-            "image_url": absolute_url("storefront.product_image", filename=product.image_filename)
-            if product.image_filename else None,
-            "view_url": absolute_url("storefront.product", handle=product.handle),
-            "buy_url": absolute_url("storefront.checkout", variant=variant.id, quantity=1, source="messenger")
-            if variant else None,
-        })
-    _reply(conversation, _("Here's what I found for “%(query)s”:", query=query),
-           kind="product_cards", payload={"query": query, "cards": cards})
+    text, payload = search_answer(query)
+    if payload is None:
+        _reply(conversation, text)
+    else:
+        _reply(conversation, text, kind="product_cards", payload=payload)
 
 
 def _reply(conversation: Conversation, text: str, kind: str = "text", payload: dict | None = None) -> None:
