@@ -1,6 +1,6 @@
 """A5 and A6: the Facebook channel (review, checkout, "Buy Now", support address) and the
 Messenger channel."""
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from wtforms import SelectChoice
 
@@ -20,6 +20,7 @@ from pageshop.channels import (
     submit_for_review,
 )
 from pageshop.errors import DomainError
+from pageshop.messenger.connection import platform_connection
 from pageshop.store import get_store
 
 from . import bp
@@ -45,6 +46,7 @@ def _render_channels(store, settings_form=None, location_form=None, messenger_fo
         settings_form=settings_form, location_form=location_form, messenger_form=messenger_form,
         token_form=TokenForm(), eligible=eligible, ineligible_reason=reason,
         review_labels=REVIEW_STATE_LABELS, checkout_labels=CHECKOUT_LABELS, buy_now_labels=BUY_NOW_LABELS,
+        connection=platform_connection(current_app.config),
     ), status
 
 

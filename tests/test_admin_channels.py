@@ -168,3 +168,60 @@ def test_add_messenger_needs_a_page(client, signed_in):
     add_messenger_channel(the_store(), the_store().facebook_page_id)
     with pytest.raises(DomainError, match="already added"):
         add_messenger_channel(the_store(), the_store().facebook_page_id)
+
+
+# --- the connection to the Messenger Platform (graph transport) ---------------------------------
+
+
+def test_channels_page_shows_the_platform_connection_without_secrets(app, client, auth, store):
+    from tests.fake_messenger_platform import APP_SECRET, PAGE_TOKEN, VERIFY_TOKEN
+
+    app.config.update(MESSENGER_TRANSPORT="graph", MESSENGER_PAGE_ID="1029384756",
+                      MESSENGER_PAGE_ACCESS_TOKEN=PAGE_TOKEN, MESSENGER_APP_ID="1234567890",
+                      MESSENGER_APP_SECRET=APP_SECRET, MESSENGER_VERIFY_TOKEN=VERIFY_TOKEN,
+                      PUBLIC_URL="https://shop.example.com")
+    auth.sign_in()
+
+    page = client.get("/admin/channels").get_data(as_text=True)
+
+    assert "https://shop.example.com/webhooks/messenger" in page
+    assert "1029384756" in page and "1234567890" in page  # ids aren't secret
+    for secret in (PAGE_TOKEN, APP_SECRET, VERIFY_TOKEN):
+        assert secret not in page
+    assert "missing" not in page
+    assert "none yet" in page
+
+
+def test_channels_page_names_missing_settings_and_a_stalled_worker(app, client, auth, store):
+    from datetime import timedelta
+
+    from pageshop import clock
+    from pageshop.extensions import db
+    from pageshop.models import WebhookDelivery
+
+    app.config.update(MESSENGER_TRANSPORT="graph", MESSENGER_PAGE_ID="1029384756",
+                      MESSENGER_PAGE_ACCESS_TOKEN=None, MESSENGER_APP_ID=None, MESSENGER_APP_SECRET="s",
+                      MESSENGER_VERIFY_TOKEN="v")
+    db.session.add(WebhookDelivery(body="{}", received_at=clock.now()))
+    db.session.commit()
+    auth.sign_in()
+
+    page = client.get("/admin/channels").get_data(as_text=True)
+    assert ("Messenger can't work until these are set in the environment of the web and worker "
+            "processes: MESSENGER_PAGE_ACCESS_TOKEN, MESSENGER_APP_ID.") in page
+    assert "waiting for the worker" not in page  # just arrived
+
+    clock.advance(timedelta(minutes=2))
+    page = client.get("/admin/channels").get_data(as_text=True)
+    assert "1 call from Meta is waiting for the worker: is `flask worker` running?" in page
+
+    db.session.add(WebhookDelivery(body="{", received_at=clock.now(), processed_at=clock.now(), attempts=5,
+                                   last_error="JSONDecodeError: Expecting property name"))
+    db.session.commit()
+    page = client.get("/admin/channels").get_data(as_text=True)
+    assert "1 call from Meta could not be processed; the worker's log has the reason." in page
+
+
+def test_channels_page_says_nothing_of_the_platform_with_the_local_transport(client, auth, store):
+    auth.sign_in()
+    assert "Webhook URL" not in client.get("/admin/channels").get_data(as_text=True)
