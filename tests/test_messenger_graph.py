@@ -460,3 +460,19 @@ def test_a_receipt_whose_text_fails_stays_sent_once(platform, store, make_order)
     assert notification.state == "sent"
     assert len(platform.requests) == 2  # the text was tried once and not retried with the receipt
     assert [b["message"]["attachment"]["payload"]["template_type"] for b in platform.sent] == ["receipt"]
+
+
+def test_receipt_lines_show_the_products_picture(platform, store, make_product, make_order):
+    product = make_product(title="Linen Apron")
+    product.image_filename = "linen-apron.jpg"
+    db.session.commit()
+    account = db.session.scalars(db.select(FacebookAccount).filter_by(email="alex@example.com")).one()
+    order = make_order(product=product, facebook_account=account)
+    events.publish("order_placed", order, opt_in_account=account)
+    open_conversation(store.messenger_page, account).psid = PSID
+    db.session.commit()
+
+    _deliver()
+
+    element, = platform.sent[-1]["message"]["attachment"]["payload"]["elements"]
+    assert element["image_url"] == "https://shop.example.com/images/linen-apron.jpg"

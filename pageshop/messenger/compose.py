@@ -11,7 +11,8 @@ from urllib.parse import urlsplit
 
 from flask import current_app, has_request_context, url_for
 
-from ..models import Conversation, Notification, Order, Store
+from ..extensions import db
+from ..models import Conversation, Notification, Order, OrderLine, Product, Store, Variant
 from .message_templates import UTILITY_BODIES, get_customization, inside_text, render_text
 from .transport import Outgoing
 from .window import messaging_window_open
@@ -72,7 +73,8 @@ def notification_payload(order: Order, event: str) -> dict:
     if event == "order_confirmation":
         payload.update(
             items=[{"title": line.product_title, "variant": line.variant_title,
-                    "quantity": line.quantity, "price_cents": line.price_cents}
+                    "quantity": line.quantity, "price_cents": line.price_cents,
+                    "image_url": line_image_url(line)}
                    for line in order.lines],
             subtotal_cents=order.subtotal_cents, shipping_cents=order.shipping_cents,
             discount_cents=order.discount_cents, total_cents=order.total_cents,
@@ -84,6 +86,15 @@ def notification_payload(order: Order, event: str) -> dict:
     else:
         payload.update(status=event)
     return payload
+
+
+def line_image_url(line: OrderLine) -> str | None:
+    """The product's picture for a receipt line, while the product still has one."""
+    if line.variant_id is None:
+        return None
+    filename = db.session.scalars(
+        db.select(Product.image_filename).join(Variant).where(Variant.id == line.variant_id)).first()
+    return absolute_url("storefront.product_image", filename=filename) if filename else None
 
 
 def order_status_url(order: Order) -> str:
