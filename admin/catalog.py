@@ -19,6 +19,7 @@ from pageshop.catalog_admin import (
     search_products,
 )
 from pageshop.errors import DomainError
+from pageshop.ids import parse_id, parse_page
 from pageshop.money import format_money
 
 from . import bp
@@ -57,7 +58,7 @@ def _save_posted(form, thing, save, render, message, next_url):
 @bp.get("/products")
 def products():
     query = request.args.get("q", "").strip()
-    page = request.args.get("page", 1, type=int)
+    page = parse_page(request.args.get("page"))
     results = search_products(query, page)
     return render_page_or_block("admin/products.html", "results", "product-results",
                                 results=results, filters={"q": query})
@@ -91,9 +92,8 @@ def _render_product_form(form, product=None, error=None, status=200):
 def _variant_inputs(form) -> list[VariantInput]:
     rows = []
     for row in form.variants:
-        raw_id = (row.form.id.data or "").strip()
         rows.append(VariantInput(
-            id=int(raw_id) if raw_id.isdigit() else None,
+            id=parse_id(row.form.id.data),
             title=row.form.title.data or "",
             price=row.form.price.data or "",
             stock=row.form.stock.data or "",
@@ -108,7 +108,7 @@ def _save_product_from(form, product):
         title=form.title.data,
         handle=form.handle.data,
         description=form.description.data,
-        collection_ids=[int(v) for v in request.form.getlist("collections") if v.isdigit()],
+        collection_ids=[i for i in map(parse_id, request.form.getlist("collections")) if i],
         online_store=form.published_online_store.data,
         facebook=form.published_facebook.data,
         variants=_variant_inputs(form),

@@ -8,6 +8,7 @@ from wtforms import StringField, TextAreaField
 
 from pageshop import clock
 from pageshop.errors import DomainError
+from pageshop.ids import parse_id
 from pageshop.inbox import (
     MAX_REPLY_LENGTH,
     get_conversation,
@@ -104,7 +105,7 @@ def conversation(conversation_id):
     if target == "window-notice":  # the windows close while the page is open
         return _fragment_response(render_block("admin/conversation.html", "window_notice",
                                                conversation=conversation, now=clock.now()))
-    saved = get_saved_reply(request.args.get("insert", type=int))
+    saved = get_saved_reply(parse_id(request.args.get("insert")))
     if saved is not None:
         text = insert_into(text, fill_placeholders(saved.body, conversation))
     if target == "reply-text":
@@ -134,7 +135,7 @@ def conversation_messages(conversation_id):
     conversation = _or_404(get_conversation(conversation_id))
     if not request.headers.get("HX-Request"):
         return redirect(url_for("admin.conversation", conversation_id=conversation.id))
-    messages = new_messages(conversation, request.args.get("after", 0, type=int))
+    messages = new_messages(conversation, parse_id(request.args.get("after")) or 0)
     if not messages:
         return _fragment_response("", 204)
     context = dict(conversation=conversation, messages=messages, last_id=messages[-1].id,

@@ -2,6 +2,7 @@
 from flask import abort, render_template, request
 
 from pageshop.extensions import db
+from pageshop.ids import parse_page
 from pageshop.models import Email
 
 from . import bp
@@ -12,9 +13,9 @@ EMAILS_PER_PAGE = 50
 
 @bp.get("/emails")
 def email_log():
-    page = request.args.get("page", 1, type=int)
     emails = db.paginate(db.select(Email).order_by(Email.created_at.desc(), Email.id.desc()),
-                         page=max(page, 1), per_page=EMAILS_PER_PAGE, error_out=False)
+                         page=parse_page(request.args.get("page")), per_page=EMAILS_PER_PAGE,
+                         error_out=False)
     return render_page_or_block("admin/emails.html", "results", "email-results", emails=emails)
 
 

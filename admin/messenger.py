@@ -4,6 +4,7 @@ from flask_babel import gettext as _
 
 from pageshop.errors import DomainError
 from pageshop.extensions import db
+from pageshop.ids import parse_page
 from pageshop.messenger import outbox
 from pageshop.messenger.message_templates import EVENT_LABELS
 from pageshop.messenger.subscriptions import STATE_LABELS, mute_order, order_notifications
@@ -62,7 +63,7 @@ def notification_log():
     select = db.select(Notification).order_by(Notification.created_at.desc(), Notification.id.desc())
     if state in NOTIFICATION_STATES:
         select = select.where(Notification.state == state)
-    results = db.paginate(select, page=max(request.args.get("page", 1, type=int), 1), per_page=50,
+    results = db.paginate(select, page=parse_page(request.args.get("page")), per_page=50,
                           error_out=False)
     return render_template("admin/messenger_notifications.html", results=results, state=state,
                            states=NOTIFICATION_STATES)

@@ -44,6 +44,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     from admin import bp as admin_bp
     from storefront import bp as storefront_bp
 
+    from .ids import IdConverter
+
+    app.url_map.converters["int"] = IdConverter  # before the routes that use <int:...>
+
     app.register_blueprint(storefront_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
 

@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 
 from .errors import DomainError, NotAllowed
 from .extensions import db
+from .ids import parse_id
 from .models import FacebookPage, Store
 
 REVIEW_STATE_LABELS = {
@@ -148,6 +149,7 @@ def add_messenger_channel(store: Store, page_id: int | None) -> Store:
     if store.messenger_page_id is not None:
         raise NotAllowed(_("The Messenger channel is already added to %(page)s.",
                            page=store.messenger_page.name))
+    page_id = parse_id(page_id)
     page = db.session.get(FacebookPage, page_id) if page_id else None
     if page is None:
         raise DomainError(_("Choose the Page to add the Messenger channel to."), "page_id")

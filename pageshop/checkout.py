@@ -26,6 +26,7 @@ from .countries import country_name, is_country
 from .discounts import discount_amount, find_valid_code, normalize_code, use_code
 from .errors import DomainError
 from .extensions import db
+from .ids import parse_id
 from .models import DiscountCode, FacebookAccount, Order, OrderEvent, OrderLine, ShippingRate, Store, Variant
 from .payments import charge, check_card_number
 
@@ -109,9 +110,8 @@ class CheckoutLine:
 
 def buy_now_lines(variant_id, quantity) -> list[CheckoutLine]:
     """The one item of a "Buy Now" (?variant=<id>&quantity=<n>)."""
-    try:
-        variant_id = int(variant_id)
-    except (TypeError, ValueError):
+    variant_id = parse_id(variant_id)
+    if variant_id is None:
         raise DomainError(_("This product is no longer available."), "variant")
     try:
         quantity = int(quantity) if quantity not in (None, "") else 1
@@ -137,10 +137,8 @@ def shipping_rates() -> list[ShippingRate]:
 
 
 def find_shipping_rate(rate_id) -> ShippingRate:
-    try:
-        rate = db.session.get(ShippingRate, int(rate_id))
-    except (TypeError, ValueError):
-        rate = None
+    rate_id = parse_id(rate_id)
+    rate = db.session.get(ShippingRate, rate_id) if rate_id else None
     if rate is None:
         raise DomainError(_("Choose a shipping rate."), "shipping_rate")
     return rate

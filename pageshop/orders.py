@@ -208,7 +208,7 @@ def search_orders(query: str = "", status: str = "", channel: str = "", page: in
             Order.email.ilike(like, escape="\\"),
             (Order.first_name + " " + Order.last_name).ilike(like, escape="\\"),
         ]
-        if number.isdigit() and len(number) < 10:
+        if number.isascii() and number.isdigit() and len(number) < 10:
             conditions.append(Order.number == int(number))
         select = select.where(or_(*conditions))
     select = select.order_by(Order.placed_at.desc(), Order.id.desc())

@@ -6,6 +6,7 @@ from jinja2_fragments.flask import render_block
 from pageshop import cart as carts
 from pageshop.catalog import get_variant
 from pageshop.errors import DomainError
+from pageshop.ids import parse_id
 
 from . import bp
 from .shop import product_channel, product_context
@@ -44,8 +45,8 @@ def cart():
 @bp.post("/cart/add")
 def add_to_cart():
     """"Add to cart" on a product page: adds the chosen variant, or more of it."""
-    raw_variant = (request.form.get("variant") or "").strip()
-    variant = get_variant(int(raw_variant)) if raw_variant.isdigit() else None
+    variant_id = parse_id(request.form.get("variant"))
+    variant = get_variant(variant_id) if variant_id else None
     if variant is None:
         if _htmx_target() == NOTICE_TARGET:
             html = render_block("storefront/product.html", "cart_notice", notice=None,

@@ -7,6 +7,7 @@ from flask import make_response, redirect, render_template, request, url_for
 from jinja2_fragments.flask import render_block
 
 from pageshop.errors import DomainError
+from pageshop.ids import parse_id
 from pageshop.messenger.chat import (
     MAX_MESSAGE,
     choose_menu,
@@ -34,7 +35,7 @@ def messenger():
         return response
     view = shopper_view(account, get_store())
     if request.headers.get("HX-Target") == "messages":
-        after = request.args.get("after", 0, type=int)
+        after = parse_id(request.args.get("after")) or 0
         messages = conversation_messages(view.conversation, after)
         if not messages:
             return "", 204, {"Vary": "HX-Request, HX-Target"}

@@ -9,6 +9,7 @@ from pageshop.cart import parse_quantity
 from pageshop.catalog import (check_available, clean_query, get_collection, get_product_by_handle,
                               published_collections, select_variant, shop_products)
 from pageshop.errors import DomainError
+from pageshop.ids import parse_id
 from pageshop.store import find_store
 
 from . import bp
@@ -120,7 +121,7 @@ def _variant_arg(source) -> int | None:
     raw = (source.get("variant") or "").strip()
     if not raw:
         return None
-    return int(raw) if raw.isdigit() else -1
+    return parse_id(raw) or -1
 
 
 @bp.get("/products/<handle>")

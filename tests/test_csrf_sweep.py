@@ -5,6 +5,7 @@ import re
 
 from flask import url_for
 from sqlalchemy import select
+from werkzeug.routing.converters import NumberConverter
 
 from pageshop.extensions import db
 from pageshop.models import (
@@ -71,7 +72,7 @@ def _url_values(rule, product, order) -> dict:
                 else product.handle
         elif name == "token":
             values[name] = order.token
-        elif type(converter).__name__ in {"IntegerConverter", "NumberConverter"}:
+        elif isinstance(converter, NumberConverter):
             values[name] = 1
         else:
             values[name] = "x"
