@@ -1,7 +1,7 @@
 """Pageshop: a store's Facebook shop and Messenger sales channel."""
 import os
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 
@@ -58,6 +58,15 @@ def create_app(test_config: dict | None = None) -> Flask:
     @app.get("/healthz")
     def healthz():
         return "ok", 200, {"Content-Type": "text/plain"}
+
+    @app.before_request
+    def refuse_nul_characters():
+        # No one types U+0000 and no text column can keep it (PostgreSQL refuses it): say so.
+        sent = [value for values in request.values.listvalues() for value in values]
+        if "\x00" in request.path or any("\x00" in value for value in sent):
+            message = _("What was sent contains a NUL character, which can't be saved. "
+                        "Please go back, remove it and try again.")
+            return render_template("error.html", title=_("Unreadable characters"), message=message), 400
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):
