@@ -99,6 +99,9 @@ def _change(item_id: int, change):
     except carts.NotFound as error:
         return _render_cart(422, cart_error=error.message)
     except DomainError as error:
+        if not any(item.id == item_id for item in cart.items):
+            # Removed meanwhile (in another tab): there is no line to show the error next to.
+            return _render_cart(422, cart_error=_("This item is no longer in your cart."))
         return _render_cart(422, errors={item_id: error.message})
     if _htmx_target() == CART_TARGET:
         return _render_cart()
