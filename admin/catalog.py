@@ -92,8 +92,10 @@ def _render_product_form(form, product=None, error=None, status=200):
 def _variant_inputs(form) -> list[VariantInput]:
     rows = []
     for row in form.variants:
+        raw_id = (row.form.id.data or "").strip()
         rows.append(VariantInput(
-            id=parse_id(row.form.id.data),
+            # A garbled id is no variant of this product (-1, refused), not a new one replacing it.
+            id=(parse_id(raw_id) or -1) if raw_id else None,
             title=row.form.title.data or "",
             price=row.form.price.data or "",
             stock=row.form.stock.data or "",
