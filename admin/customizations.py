@@ -9,7 +9,6 @@ from wtforms import HiddenField, TextAreaField
 from pageshop.errors import DomainError
 from pageshop.messenger.message_templates import (
     EVENT_LABELS,
-    check_event,
     get_customization,
     placeholder_list,
     preview,
@@ -31,8 +30,15 @@ class CustomizationForm(FlaskForm):
 
 
 def _event() -> str:
+    """The message the page shows: the one asked for, or the first."""
     event = request.values.get("event", NOTIFICATION_EVENTS[0])
     return event if event in NOTIFICATION_EVENTS else NOTIFICATION_EVENTS[0]
+
+
+def _posted_event() -> str:
+    """The message a save or reset is for, as sent: an unknown one is refused, not taken for the
+    first message (which would overwrite that one's text)."""
+    return request.values.get("event", "")
 
 
 def _render(form: CustomizationForm, event: str, status: int = 200):
@@ -68,9 +74,12 @@ def save_messenger_customization():
     event = _event()
     if form.validate_on_submit():
         try:
-            save_customization(event, form.body.data, form.promo_note.data)
+            save_customization(_posted_event(), form.body.data, form.promo_note.data)
         except DomainError as exc:
-            add_error(form, exc.field, exc.message)
+            if exc.field == "event":  # a hidden field: its error goes on top
+                flash(exc.message, "error")
+            else:
+                add_error(form, exc.field, exc.message)
         else:
             flash(_("%(message)s saved.", message=EVENT_LABELS[event]), "success")
             return redirect(url_for("admin.messenger_customizations", event=event), code=303)
@@ -95,7 +104,7 @@ def reset_messenger_customization():
     event = _event()
     if TokenForm().validate_on_submit():
         try:
-            reset_customization(check_event(event))
+            reset_customization(_posted_event())
         except DomainError as exc:
             flash(exc.message, "error")
         else:
