@@ -450,6 +450,6 @@ def purchase_history(account: FacebookAccount) -> list[Order]:
     return list(db.session.scalars(
         select(Order)
         .where(Order.facebook_account_id == account.id,
-               Order.sales_channel.in_(("facebook_checkout", "messenger")))
+               Order.placed_with_facebook_checkout)
         .order_by(Order.placed_at.desc(), Order.id.desc())
     ))

@@ -24,7 +24,7 @@ ANSWER_BUSINESS_DAYS = 2
 
 
 def answer_due_at(order: Order, received_at: datetime) -> datetime | None:
-    if order.sales_channel != "facebook_checkout":
+    if not order.placed_with_facebook_checkout:
         return None
     return add_business_days(received_at, ANSWER_BUSINESS_DAYS)
 

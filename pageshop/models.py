@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -315,6 +316,11 @@ class Order(db.Model):
     @property
     def name(self) -> str:
         return f"#{self.number}"
+
+    @hybrid_property
+    def placed_with_facebook_checkout(self) -> bool:
+        """On the Page or from a Messenger product card: what Facebook's deadlines apply to."""
+        return self.checkout == "facebook"
 
     @property
     def customer_name(self) -> str:

@@ -172,7 +172,7 @@ def ship_by_date(order: Order) -> date | None:
     """The date a Facebook-checkout order must ship by; None for other orders."""
     if order.ship_by is not None:
         return order.ship_by
-    if order.checkout != "facebook" or order.placed_at is None:
+    if not order.placed_with_facebook_checkout or order.placed_at is None:
         return None
     store = db.session.scalars(db.select(Store).order_by(Store.id).limit(1)).first()
     days = store.ship_by_business_days if store else 3

@@ -28,9 +28,14 @@ def test_facebook_checkout_inquiries_are_due_in_2_business_days(store, make_orde
     assert answer_due_at(order, datetime(2026, 3, 8, 23, 0)) == datetime(2026, 3, 11, 23, 0)
 
 
-@pytest.mark.parametrize("channel", ["online_store", "messenger"])
-def test_other_orders_have_no_deadline(store, make_order, channel):
-    assert answer_due_at(make_order(sales_channel=channel), FRIDAY_AFTERNOON) is None
+def test_facebook_checkout_from_the_messenger_chat_has_the_same_deadline(store, make_order):
+    order = make_order(sales_channel="messenger")
+    assert order.checkout == "facebook"
+    assert answer_due_at(order, FRIDAY_AFTERNOON) == datetime(2026, 3, 10, 15, 30)
+
+
+def test_store_checkout_orders_have_no_deadline(store, make_order):
+    assert answer_due_at(make_order(sales_channel="online_store"), FRIDAY_AFTERNOON) is None
 
 
 def test_overdue_means_past_the_deadline_and_not_answered():
@@ -135,6 +140,21 @@ def test_inquiries_list_deadlines_and_overdue(client, auth, store, make_order):
     assert "No deadline" in html
     assert f'href="/admin/orders/{facebook.id}"' in html
     assert "Jo Park" in html and "Overdue" not in html
+
+    clock.advance(timedelta(days=4, minutes=1))
+    html = client.get("/admin/inquiries").get_data(as_text=True)
+    assert html.count(">Overdue<") == 1
+
+
+def test_inquiries_about_orders_bought_in_the_messenger_chat_are_flagged_overdue(client, auth, store,
+                                                                                 make_order):
+    clock.set_now(FRIDAY_AFTERNOON)
+    order = make_order(sales_channel="messenger")
+    client.post_form(f"/orders/{order.token}/contact", {"message": "Bought it in the chat, where is it?"})
+    auth.sign_in()
+
+    html = client.get("/admin/inquiries").get_data(as_text=True)
+    assert "Mar 10, 2026 3:30 PM UTC" in html and "No deadline" not in html
 
     clock.advance(timedelta(days=4, minutes=1))
     html = client.get("/admin/inquiries").get_data(as_text=True)
