@@ -57,7 +57,11 @@ def test_merchant_fulfils_while_the_shopper_watches(browser: Browser, shop, app,
     expect(steps.filter(has_text="Delivered")).to_have_class(re.compile(r"\bdone\b"))
 
     # More actions -> View order status page: the admin's view with the Customer section.
-    merchant.get_by_text("More actions").click()
+    more_actions = merchant.get_by_role("button", name="More actions")
+    expect(more_actions).to_have_attribute("aria-expanded", "false")
+    expect(merchant.get_by_role("link", name="View order status page")).to_be_hidden()
+    more_actions.click()
+    expect(more_actions).to_have_attribute("aria-expanded", "true")
     merchant.get_by_role("link", name="View order status page").click()
     expect(merchant.get_by_role("heading", name="Customer")).to_be_visible()
     customer = merchant.locator("section", has=merchant.get_by_role("heading", name="Customer"))
