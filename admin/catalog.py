@@ -7,6 +7,7 @@ from pageshop.catalog_admin import (
     VariantInput,
     all_collections,
     all_discounts,
+    collections_with_product_counts,
     delete_collection,
     delete_discount,
     delete_product,
@@ -156,7 +157,7 @@ def remove_product(product_id):
 
 @bp.get("/collections")
 def collections():
-    return render_template("admin/collections.html", collections=all_collections())
+    return render_template("admin/collections.html", collections=collections_with_product_counts())
 
 
 def _save_collection_from(form, collection):

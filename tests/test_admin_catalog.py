@@ -1,10 +1,12 @@
 """A2: products with variants, image upload, publishing; collections; discount codes."""
 import io
 import os
+import re
 from datetime import datetime
 
 import pytest
 from PIL import Image
+from sqlalchemy import event
 
 from pageshop.extensions import db
 from pageshop.models import Collection, DiscountCode, Product, Variant
@@ -221,6 +223,53 @@ def test_collections_create_edit_delete(client, signed_in, make_product):
     db.session.expire_all()
     assert db.session.scalars(db.select(Collection)).first() is None
     assert db.session.get(Product, product.id) is not None
+
+
+def statements_for(client, url) -> int:
+    statements = []
+
+    def count(*_args):
+        statements.append(1)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        assert client.get(url).status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    return len(statements)
+
+
+def test_collections_list_counts_products(client, signed_in, make_product):
+    for n in range(3):
+        make_product(title=f"Apron {n}", collection="Aprons")
+    make_product(title="Mug", collection="Mugs")
+    db.session.add(Collection(handle="empty", title="Empty"))
+    db.session.commit()
+
+    html = text(client.get("/admin/collections"))
+
+    rows = re.findall(r"<tr>\s*<td><a [^>]*>([^<]+)</a></td>\s*<td>[^<]*</td>\s*<td>(\d+)</td>", html)
+    assert rows == [("Aprons", "3"), ("Empty", "0"), ("Mugs", "1")]
+
+
+def test_collections_list_queries_do_not_grow_with_products(client, signed_in, make_product):
+    make_product(title="Apron", collection="Aprons")
+    few = statements_for(client, "/admin/collections")
+    for n in range(30):
+        make_product(title=f"Tee {n:02d}", collection=f"Tees {n % 5}")
+        make_product(title=f"Apron {n:02d}", collection="Aprons")
+    loaded = []
+
+    def product_loaded(product, _context):
+        loaded.append(product)
+
+    event.listen(Product, "load", product_loaded)
+    try:
+        many = statements_for(client, "/admin/collections")
+    finally:
+        event.remove(Product, "load", product_loaded)
+    assert many == few  # one GROUP BY, whatever the number of collections and products
+    assert loaded == []  # counted by the database, no product loaded
 
 
 # --- discount codes -------------------------------------------------------------------------
