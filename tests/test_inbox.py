@@ -1,4 +1,5 @@
 """A8: the merchant's inbox, the live conversation, and replies within the Messenger windows."""
+import re
 from datetime import datetime, timedelta
 
 import pytest
@@ -199,6 +200,27 @@ def test_opening_a_conversation_shows_it_and_marks_it_read(client, auth, store):
     assert "Where is my order?" in html
     assert '<label for="reply-text">Reply</label>' in html
     assert db.session.get(Conversation, conversation.id).unread_count == 0
+
+
+def test_suggested_products_show_in_the_conversation(client, auth, store, make_product):
+    apron = make_product("Linen Apron", variants=[("Small", 3200, 0), ("Large", 3400, 4)])
+    napkins = make_product("Linen Napkins", price_cents=1250, stock=0)
+    auth.facebook_login()
+    client.post_form("/messenger/menu", {"choice": "search_products"})
+    client.post_form("/messenger/messages", {"text": "linen"})
+    conversation = db.session.scalars(db.select(Conversation)).one()
+    auth.sign_in()
+
+    html = client.get(f"/admin/inbox/{conversation.id}").get_data(as_text=True)
+
+    suggestion = db.session.scalars(db.select(Message).filter_by(kind="product_cards")).one()
+    cards = html[html.index(f'id="message-{suggestion.id}"'):]
+    cards = cards[:cards.index('<span class="meta">')]
+    assert "Here&#39;s what I found for “linen”:" in cards
+    assert re.search(rf'<a href="http://localhost/products/{apron.handle}"[^>]*>Linen Apron</a>\s*'
+                     r'<span>\$34\.00</span>', cards)
+    assert re.search(rf'<a href="http://localhost/products/{napkins.handle}"[^>]*>Linen Napkins</a>\s*'
+                     r'<span>\$12\.50 · Sold out</span>', cards)
 
 
 def test_unknown_conversation_is_not_found(client, auth, store):
