@@ -31,7 +31,6 @@ from pageshop.saved_replies import (
     shortcut_prefix,
     update_saved_reply,
 )
-from pageshop.store import get_store
 
 from . import bp
 from .forms import TokenForm, add_error
@@ -79,7 +78,7 @@ def inbox_helpers():
 def inbox():
     return _page_or_block(
         "admin/inbox.html", {"inbox-list": "conversation_list"},
-        rows=list_conversations(get_store()), now=clock.now(),
+        rows=list_conversations(), now=clock.now(),
         current_id=request.args.get("current", type=int),
     )
 
@@ -89,7 +88,7 @@ def _conversation_page(conversation, status=200, reply_text="", reply_error=None
     return _page_or_block(
         "admin/conversation.html", {"reply-form": "reply_form"}, status,
         conversation=conversation, messages=messages, last_id=messages[-1].id if messages else 0,
-        rows=list_conversations(get_store()), current_id=conversation.id, now=clock.now(),
+        rows=list_conversations(), current_id=conversation.id, now=clock.now(),
         saved_replies=list_saved_replies(), latest_order=latest_order(conversation),
         reply_text=reply_text, reply_error=reply_error,
     )

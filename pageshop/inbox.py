@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from sqlalchemy import func, or_
+from sqlalchemy.orm import joinedload
 
 from .errors import DomainError
 from .extensions import db
@@ -24,7 +25,7 @@ from .messenger.window import (
     messaging_window_open,
     window_closes_at,
 )
-from .models import Conversation, Message, Order, Store, Subscription
+from .models import Conversation, Message, Order, Subscription
 
 # The Messenger Platform's limit for one text message.
 MAX_REPLY_LENGTH = 2000
@@ -80,18 +81,12 @@ def format_time_left(left: timedelta) -> str:
     return _("%(minutes)d min left", minutes=minutes)
 
 
-def inbox_page_id(store: Store) -> int | None:
-    """The Page whose conversations the inbox shows: Messenger's, or the shop's while it is removed."""
-    return store.messenger_page_id or store.facebook_page_id
-
-
-def list_conversations(store: Store) -> list[InboxRow]:
-    """The Page's conversations, the most recent first, each with its last message."""
-    page_id = inbox_page_id(store)
-    if page_id is None:
-        return []
+def list_conversations() -> list[InboxRow]:
+    """The conversations with all of the merchant's Pages, the most recent first, each with its last
+    message. A Page's conversations stay after the Messenger channel is removed or moved to another
+    Page: people can still write there (A6), so the merchant still sees them."""
     conversations = list(db.session.scalars(
-        db.select(Conversation).where(Conversation.page_id == page_id)
+        db.select(Conversation).options(joinedload(Conversation.page))
         .order_by(Conversation.last_message_at.desc().nulls_last(), Conversation.id.desc())
     ))
     last_ids = (

@@ -6,6 +6,7 @@ import pytest
 
 from pageshop import clock
 from pageshop.errors import DomainError
+from pageshop.channels import add_messenger_channel, remove_messenger_channel
 from pageshop.extensions import db
 from pageshop.inbox import format_time_left, reply, window_state
 from pageshop.messenger.conversations import open_conversation, record_incoming
@@ -151,22 +152,54 @@ def test_inbox_list_fragment_for_polling(client, auth, store):
     assert "HX-Request" in response.headers["Vary"]
 
 
-def test_inbox_shows_the_shop_pages_conversations_while_messenger_is_removed(client, auth, store):
+def test_inbox_keeps_every_pages_conversations_while_messenger_is_removed(client, auth, store):
     customer_writes(store, "Still open?")
     other_page = FacebookPage(name="Other Page")
     db.session.add(other_page)
     db.session.flush()
-    stray = Conversation(page_id=other_page.id, facebook_account_id=account("sam@example.com").id,
-                         display_name="Sam Chen")
-    db.session.add(stray)
-    store.messenger_page_id = None
+    earlier = Conversation(page_id=other_page.id, facebook_account_id=account("sam@example.com").id,
+                           display_name="Sam Chen")
+    db.session.add(earlier)
     db.session.commit()
+    write(earlier, "Hello from the other Page")
+    remove_messenger_channel(store)
     auth.sign_in()
 
     html = client.get("/admin/inbox").get_data(as_text=True)
 
-    assert "Still open?" in html
-    assert "Sam Chen" not in html
+    # Both can still write (A6: existing conversations go on), so both stay in the list, each
+    # with its Page.
+    assert "Still open?" in html and "Hello from the other Page" in html
+    assert '<span class="muted">Other Page</span>' in html
+    assert '<span class="muted">Maple &amp; Thread</span>' in html
+
+
+def test_inbox_keeps_the_old_pages_conversations_after_messenger_moves(client, auth, store):
+    old = customer_writes(store, "Question on the old Page")
+    new_page = FacebookPage(name="New Page")
+    db.session.add(new_page)
+    db.session.commit()
+    remove_messenger_channel(store)
+    add_messenger_channel(store, new_page.id)
+    auth.facebook_login()
+    client.post_form("/messenger/messages", {"text": "Hello, new Page"})  # a fresh start there
+    auth.sign_in()
+
+    html = client.get("/admin/inbox").get_data(as_text=True)
+
+    assert "Question on the old Page" in html and "Hello, new Page" in html
+    assert html.index("Hello, new Page") < html.index("Question on the old Page")  # most recent first
+    assert '<span class="muted">New Page</span>' in html
+    response = client.post_form(f"/admin/inbox/{old.id}/reply", {"text": "Sorry for the wait!"})
+    assert response.status_code == 303
+    assert "Sorry for the wait!" in client.get(response.location).get_data(as_text=True)
+
+
+def test_inbox_names_no_page_while_all_conversations_are_at_one(client, auth, store):
+    customer_writes(store, "Hi")
+    auth.sign_in()
+    html = client.get("/admin/inbox").get_data(as_text=True)
+    assert '<span class="muted">Maple &amp; Thread</span>' not in html
 
 
 def test_window_states_in_the_list(client, auth, store):
