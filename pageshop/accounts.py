@@ -1,4 +1,5 @@
 """Signing in: the merchant's admin users and the shoppers' Facebook accounts."""
+from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 
 from .errors import DomainError
@@ -26,14 +27,22 @@ def authenticate_facebook(email: str, password: str) -> FacebookAccount:
     return account
 
 
-def create_admin(email: str, password: str, name: str = "") -> AdminUser:
-    email = _normalize_email(email)
-    if "@" not in email:
-        raise DomainError(_("Enter a valid email address."))
-    if len(password or "") < 8:
-        raise DomainError(_("Use a password of at least 8 characters."))
+def check_new_admin_email(email: str) -> str:
+    """The e-mail a new admin will sign in with, normalized; refused when it isn't an address or
+    another admin has it."""
+    try:
+        email = _normalize_email(validate_email((email or "").strip(), check_deliverability=False).normalized)
+    except EmailNotValidError:
+        raise DomainError(_("Enter a valid email address, like you@example.com."), "email")
     if db.session.scalars(db.select(AdminUser).filter_by(email=email)).first():
-        raise DomainError(_("An admin with this email already exists."))
+        raise DomainError(_("An admin with this email already exists."), "email")
+    return email
+
+
+def create_admin(email: str, password: str, name: str = "") -> AdminUser:
+    email = check_new_admin_email(email)
+    if len(password or "") < 8:
+        raise DomainError(_("Use a password of at least 8 characters."), "password")
     user = AdminUser(email=email, name=name)
     user.set_password(password)
     db.session.add(user)

@@ -1,10 +1,10 @@
 """Command-line tools: flask seed, flask create-admin, flask worker, flask facebook-approve."""
-import getpass
 import signal
 import threading
 
 import click
 from flask import Flask, current_app
+from flask_babel import gettext as _
 
 from .errors import DomainError
 
@@ -15,16 +15,18 @@ def register_cli(app: Flask) -> None:
     @click.option("--name", default="")
     def create_admin_command(email: str, name: str) -> None:
         """Create an admin user; asks for the password twice."""
-        from .accounts import create_admin
+        from .accounts import check_new_admin_email, create_admin
 
-        password = getpass.getpass("Password: ")
-        if password != getpass.getpass("Repeat password: "):
-            raise click.ClickException("The passwords don't match.")
         try:
+            email = check_new_admin_email(email)  # before the password is typed for nothing
+            # Hidden while typed; click's prompt (not getpass directly) also answers to test input.
+            password = click.prompt(_("Password"), hide_input=True)
+            if password != click.prompt(_("Repeat password"), hide_input=True):
+                raise click.ClickException(_("The passwords don't match."))
             user = create_admin(email, password, name)
         except DomainError as exc:
             raise click.ClickException(exc.message)
-        click.echo(f"Admin {user.email} created.")
+        click.echo(_("Admin %(email)s created.", email=user.email))
 
     @app.cli.command("worker")
     @click.option("--once", is_flag=True, help="Send what is due now, then exit.")
