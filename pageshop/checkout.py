@@ -48,12 +48,14 @@ class CheckoutKind:
 
 
 def checkout_kind(store: Store, source: str | None = None) -> CheckoutKind:
-    """The store's chosen checkout; a purchase from a Messenger product card follows Facebook's."""
-    if source == "messenger":
-        return CheckoutKind("facebook", "messenger")
+    """The store's effective checkout (Facebook checkout only while the store is eligible), for a
+    purchase from a Messenger product card too: that one stays a Messenger sale."""
     from .channels import effective_checkout  # the US/USD eligibility rule lives there
 
-    if effective_checkout(store) == "facebook":
+    checkout = effective_checkout(store)
+    if source == "messenger":
+        return CheckoutKind(checkout, "messenger")
+    if checkout == "facebook":
         return CheckoutKind("facebook", "facebook_checkout")
     return CheckoutKind("store", "online_store")
 

@@ -10,6 +10,7 @@ from pageshop.cart import add_to_cart, open_cart
 from pageshop.extensions import db
 from pageshop.models import Email, FacebookAccount, Order, OrderEvent, ShippingRate, Store, Variant
 
+from . import factories
 from .factories import checkout_form
 
 
@@ -164,6 +165,28 @@ def test_a_purchase_from_messenger_is_a_messenger_order(client, auth, shirt):
     assert response.status_code == 303
     assert (order.sales_channel, order.checkout) == ("messenger", "facebook")
     assert order.facebook_account_id == account("sam@example.com").id
+
+
+@pytest.mark.parametrize("country, currency, choice", [
+    ("CA", "CAD", "facebook"),  # not eligible for Facebook checkout, whatever was chosen before
+    ("US", "USD", "store"),
+])
+def test_a_purchase_from_messenger_follows_the_stores_checkout(client, auth, app, country, currency, choice):
+    factories.make_shop(country=country, currency=currency, checkout_choice=choice)
+    scarf = factories.make_product(title="Wool Scarf", price_cents=3000, stock=3)
+    auth.facebook_login("sam@example.com")
+    url = buy_now_url(scarf, source="messenger")
+    html = client.get(url).get_data(as_text=True)
+    assert "Facebook checkout" not in html and ">Discount code</label>" in html
+
+    response = client.post_form(url, checkout_form(client, url, email="sam@example.com", country="CA",
+                                                    city="Toronto", region="ON", postal_code="M5V 2T6"))
+    assert response.status_code == 303
+    order = orders()[0]
+    assert (order.sales_channel, order.checkout, order.country) == ("messenger", "store", "CA")
+    assert order.ship_by is None
+    email = db.session.scalars(db.select(Email)).one()
+    assert email.sender_name == "Maple & Thread"  # from the store, not from Facebook
 
 
 def test_unknown_variant_is_not_found(client, store):
