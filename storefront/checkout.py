@@ -23,22 +23,28 @@ def checkout():
     store = get_store()
     kind = checkouts.checkout_kind(store, request.args.get("source"))
     buy_now = "variant" in request.args
+    form = _form(kind)
     try:
         if buy_now:
             lines = checkouts.buy_now_lines(request.args.get("variant"), request.args.get("quantity"))
         else:
             lines = checkouts.cart_checkout_lines(session.get(CART_KEY))
+        checkouts.check_lines_available(store, kind, lines)
+    except checkouts.Unavailable as exc:
+        # Nothing to fill in: the message says why, the link where to go instead.
+        return _render(store, kind, [], form, error=exc.message, status=422, blocked=True,
+                       error_link=_unavailable_link(kind, buy_now))
     except DomainError as exc:
         if exc.field == "variant":
             abort(404)
-        return _render(store, kind, [], _form(kind), error=exc.message, status=422)
+        return _render(store, kind, [], form, error=exc.message, status=422, blocked=buy_now,
+                       error_link=_unavailable_link(kind, buy_now) if buy_now else None)
 
-    form = _form(kind)
     if request.method == "GET":
         _prefill(form)
         return _render(store, kind, lines, form)
 
-    error = None
+    error = error_link = None
     if not lines:
         error = _("Your cart is empty.")
     elif form.validate_on_submit():
@@ -56,6 +62,8 @@ def checkout():
                 form[exc.field].errors = list(form[exc.field].errors) + [exc.message]
             else:
                 error = exc.message
+            if isinstance(exc, checkouts.Unavailable):
+                error_link = _unavailable_link(kind, buy_now)
         else:
             session.pop(DRAFT_KEY, None)
             checkouts.deliver_confirmation(order)
@@ -63,7 +71,15 @@ def checkout():
     if kind.is_facebook and form.discount_code.errors and not error:
         # Facebook checkout has no discount field to show the error next to.
         error = form.discount_code.errors[0]
-    return _render(store, kind, lines, form, error=error, status=422)
+    return _render(store, kind, lines, form, error=error, error_link=error_link, status=422)
+
+
+def _unavailable_link(kind, buy_now: bool) -> dict:
+    if not buy_now:
+        return {"url": url_for("storefront.cart"), "text": _("Go to your cart")}
+    if kind.channel == "facebook":
+        return {"url": url_for("storefront.page"), "text": _("Continue shopping")}
+    return {"url": url_for("storefront.online_store"), "text": _("Continue shopping")}
 
 
 @bp.post("/checkout/switch-account")
@@ -130,7 +146,7 @@ def _checkout_args() -> dict:
     return {k: request.args[k] for k in ("variant", "quantity", "source") if k in request.args}
 
 
-def _render(store, kind, lines, form, error=None, status=200):
+def _render(store, kind, lines, form, error=None, status=200, error_link=None, blocked=False):
     if request.method == "GET" and request.headers.get("HX-Target") == "order-summary":
         # The summary follows the shipping rate (and code) chosen, before the order is placed.
         form.shipping_rate.data = request.args.get("shipping_rate", form.shipping_rate.data)
@@ -139,7 +155,7 @@ def _render(store, kind, lines, form, error=None, status=200):
         form.idempotency_key.data = checkouts.new_idempotency_key()
     summary = checkouts.summarize(lines, form.shipping_rate.data, form.discount_code.data, kind)
     context = dict(
-        kind=kind, form=form, summary=summary, error=error,
+        kind=kind, form=form, summary=summary, error=error, error_link=error_link, blocked=blocked,
         layout="storefront/_layout.html" if kind.is_facebook else "storefront/_online_store_layout.html",
         action=url_for("storefront.checkout", **_checkout_args()),
         return_to=url_for("storefront.checkout", **_checkout_args()),

@@ -11,7 +11,7 @@ from pageshop.extensions import db
 from pageshop.models import Email, FacebookAccount, Order, OrderEvent, ShippingRate, Store, Variant
 
 from . import factories
-from .factories import checkout_form
+from .factories import US_ADDRESS, checkout_form
 
 
 def buy_now_url(product, quantity=1, **extra):
@@ -23,6 +23,28 @@ def buy_now_url(product, quantity=1, **extra):
 
 def orders():
     return db.session.scalars(db.select(Order).order_by(Order.id)).all()
+
+
+def typed_form(key="typed-by-hand"):
+    """The checkout form's fields as a shopper fills them in, for a checkout page that has no form."""
+    rate = db.session.scalars(db.select(ShippingRate).order_by(ShippingRate.position)).first()
+    return dict(US_ADDRESS, idempotency_key=key, shipping_rate=str(rate.id))
+
+
+def set_store(**values):
+    store = db.session.scalars(db.select(Store)).one()
+    for name, value in values.items():
+        setattr(store, name, value)
+    db.session.commit()
+
+
+def put_in_cart(client, *items):
+    """(product, quantity) pairs into a cart that the client's session holds."""
+    cart = open_cart(None)
+    for product, quantity in items:
+        add_to_cart(cart, product.variants[0].id, quantity)
+    with client.session_transaction() as session:
+        session["cart_token"] = cart.token
 
 
 def stock_of(product):
@@ -273,6 +295,105 @@ def test_an_empty_cart_cannot_be_checked_out(client, store):
     assert "Your cart is empty." in client.get("/checkout").get_data(as_text=True)
     response = client.post_form("/checkout", {"idempotency_key": "x"})
     assert response.status_code == 422
+    assert orders() == []
+
+
+# --- only what is published to the checkout's channel is sold -----------------------------------
+
+
+def test_a_product_published_nowhere_cannot_be_bought(client, store, make_product):
+    quilt = make_product(title="Patchwork Quilt", stock=3, facebook=False, online_store=False)
+    url = buy_now_url(quilt)
+    page = client.get(url)
+    html = unescape(page.get_data(as_text=True))
+    assert page.status_code == 422
+    assert "Patchwork Quilt is no longer available." in html
+    assert "Place order" not in html and "Your cart is empty." not in html
+
+    response = client.post_form(url, typed_form())
+    assert response.status_code == 422
+    assert "Patchwork Quilt is no longer available." in unescape(response.get_data(as_text=True))
+    assert orders() == []
+    assert stock_of(quilt) == 3
+
+
+def test_a_product_unpublished_after_going_into_the_cart_is_refused(client, shirt, make_product):
+    cap = make_product(title="Wool Cap", price_cents=1500, stock=3)
+    put_in_cart(client, (shirt, 1), (cap, 1))
+    form = checkout_form(client, "/checkout")
+    cap.published_facebook = cap.published_online_store = False
+    db.session.commit()
+
+    response = client.post_form("/checkout", form)
+    html = unescape(response.get_data(as_text=True))
+    assert response.status_code == 422
+    assert "Wool Cap is no longer available. Remove it from your cart to place your order." in html
+    assert '<a href="/cart">Go to your cart</a>' in html
+    assert orders() == []
+    assert stock_of(shirt) == 5 and stock_of(cap) == 3
+
+    # The cart says which line it is.
+    cart = unescape(client.get("/cart").get_data(as_text=True))
+    line = cart[cart.index("Wool Cap"):]
+    assert "Wool Cap is no longer available." in line[:line.index("</tr>")]
+    assert "Linen Shirt" in cart
+
+
+def test_an_online_store_product_is_not_sold_with_facebook_checkout(client, store, make_product):
+    kit = make_product(title="Knitting Starter Kit", stock=4, facebook=False)
+    url = buy_now_url(kit)
+    page = client.get(url)
+    assert page.status_code == 422
+    assert "Knitting Starter Kit can't be bought on Facebook." in unescape(page.get_data(as_text=True))
+    response = client.post_form(url, typed_form())
+    assert response.status_code == 422
+    assert orders() == [] and stock_of(kit) == 4
+
+    # Bought from the online store, it goes through the store's own checkout.
+    url = buy_now_url(kit, source="online_store")
+    assert 'class="store-bar"' in client.get(url).get_data(as_text=True)
+    response = client.post_form(url, checkout_form(client, url))
+    assert response.status_code == 303
+    assert [(o.sales_channel, o.checkout) for o in orders()] == [("online_store", "store")]
+
+
+def test_the_store_checkout_sells_only_what_the_online_store_shows(client, store, make_product):
+    use_store_checkout()
+    mug = make_product(title="Facebook Mug", stock=4, online_store=False)
+    url = buy_now_url(mug)
+    page = client.get(url)
+    assert page.status_code == 422
+    assert "Facebook Mug can't be bought in the online store." in unescape(page.get_data(as_text=True))
+    assert client.post_form(url, typed_form()).status_code == 422
+    assert orders() == [] and stock_of(mug) == 4
+
+
+def test_nothing_is_sold_on_facebook_before_the_shop_is_approved(client, auth, shirt):
+    set_store(review_state="submitted")
+    auth.facebook_login("alex@example.com")
+    for source in ({}, {"source": "messenger"}):
+        url = buy_now_url(shirt, **source)
+        page = client.get(url)
+        assert page.status_code == 422
+        assert ("Linen Shirt can't be bought on Facebook yet: the Page's shop opens once Facebook "
+                "has approved it.") in unescape(page.get_data(as_text=True))
+        assert client.post_form(url, typed_form(f"key-{len(source)}")).status_code == 422
+    assert orders() == [] and stock_of(shirt) == 5
+
+
+def test_the_rule_holds_for_any_caller_of_place_order(app, store, make_product):
+    from pageshop import checkout as checkouts
+
+    kit = make_product(title="Knitting Starter Kit", facebook=False)
+    kind = checkouts.checkout_kind(store)
+    details = checkouts.CheckoutDetails(
+        email="alex@example.com", first_name="Alex", last_name="Rivera", address="1 Main St",
+        city="Springfield", region="IL", postal_code="62701", country="US",
+        shipping_rate_id=db.session.scalar(db.select(ShippingRate.id)), card_number="1",
+        idempotency_key="from-elsewhere")
+    with app.test_request_context(), pytest.raises(checkouts.DomainError, match="can't be bought on Facebook"):
+        checkouts.place_order(store, kind, checkouts.buy_now_lines(kit.variants[0].id, 1), details,
+                              status_url=lambda order: "/orders/x")
     assert orders() == []
 
 
