@@ -120,6 +120,15 @@ class Unavailable(DomainError):
     """An item the checkout can't sell (see unavailable_reason)."""
 
 
+class SoldOut(DomainError):
+    """An item's stock can't cover the quantity any more; says which product it is."""
+
+    def __init__(self, message: str, product_handle: str, variant_id: int):
+        super().__init__(message)
+        self.product_handle = product_handle
+        self.variant_id = variant_id
+
+
 @dataclass
 class CheckoutLine:
     variant: Variant
@@ -384,7 +393,7 @@ def place_order(
 def _take_stock(line: CheckoutLine, kind: CheckoutKind) -> None:
     """Take the line's quantity from stock, only if that much is still there and the product is
     still published to the checkout's channel (unpublished meanwhile: nothing is taken)."""
-    variant_id, quantity = line.variant.id, line.quantity
+    variant_id, handle, quantity = line.variant.id, line.variant.product.handle, line.quantity
     title = line.product_title
     if line.variant_title and line.variant_title != "Default":
         title = f"{title} ({line.variant_title})"
@@ -405,10 +414,16 @@ def _take_stock(line: CheckoutLine, kind: CheckoutKind) -> None:
     if still_published is None:  # unpublished while the shopper was checking out
         raise _unavailable(line, _("%(product)s is no longer available.", product=title))
     left = db.session.scalar(select(Variant.stock).where(Variant.id == variant_id)) or 0
+    if line.in_cart:
+        if left <= 0:
+            raise SoldOut(_("%(item)s is sold out. Remove it to place your order.", item=title),
+                          handle, variant_id)
+        raise SoldOut(_("Only %(count)d of %(item)s left. Lower the quantity to place your order.",
+                        count=left, item=title), handle, variant_id)
+    # Buy Now: there is no cart to change; the checkout links back to the product instead.
     if left <= 0:
-        raise DomainError(_("%(item)s is sold out. Remove it to place your order.", item=title))
-    raise DomainError(_("Only %(count)d of %(item)s left. Lower the quantity to place your order.",
-                        count=left, item=title))
+        raise SoldOut(_("%(item)s is sold out.", item=title), handle, variant_id)
+    raise SoldOut(_("Only %(count)d of %(item)s left.", count=left, item=title), handle, variant_id)
 
 
 def _next_order_number(store: Store) -> int:

@@ -62,7 +62,9 @@ def checkout():
                 form[exc.field].errors = list(form[exc.field].errors) + [exc.message]
             else:
                 error = exc.message
-            if isinstance(exc, checkouts.Unavailable):
+            if isinstance(exc, checkouts.SoldOut):
+                error_link = _sold_out_link(exc, kind, buy_now)
+            elif isinstance(exc, checkouts.Unavailable):
                 error_link = _unavailable_link(kind, buy_now)
         else:
             session.pop(DRAFT_KEY, None)
@@ -80,6 +82,16 @@ def _unavailable_link(kind, buy_now: bool) -> dict:
     if kind.channel == "facebook":
         return {"url": url_for("storefront.page"), "text": _("Continue shopping")}
     return {"url": url_for("storefront.online_store"), "text": _("Continue shopping")}
+
+
+def _sold_out_link(exc, kind, buy_now: bool) -> dict:
+    """Buy Now has no cart to change: back to the product to choose again; a cart: to the cart."""
+    if not buy_now:
+        return {"url": url_for("storefront.cart"), "text": _("Go to your cart")}
+    channel = "online_store" if kind.channel == "online_store" else None
+    return {"url": url_for("storefront.product", handle=exc.product_handle, variant=exc.variant_id,
+                           channel=channel),
+            "text": _("Back to the product")}
 
 
 @bp.post("/checkout/switch-account")

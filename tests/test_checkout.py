@@ -267,10 +267,30 @@ def test_nothing_is_taken_when_one_of_several_items_is_sold_out(client, shirt, m
     db.session.commit()
 
     response = client.post_form("/checkout", form)
+    html = unescape(response.get_data(as_text=True))
     assert response.status_code == 422
-    assert "Wool Cap is sold out." in response.get_data(as_text=True)
+    assert "Wool Cap is sold out. Remove it to place your order." in html  # a cart line can be removed
+    assert '<a href="/cart">Go to your cart</a>' in html
     assert orders() == []
     assert stock_of(shirt) == 5
+
+
+def test_a_sold_out_buy_now_links_back_to_the_product(client, shirt):
+    url = buy_now_url(shirt, 2)
+    form = checkout_form(client, url)
+    shirt.variants[0].stock = 0
+    db.session.commit()
+    html = unescape(client.post_form(url, form).get_data(as_text=True))
+    alert = re.search(r'<p[^>]*role="alert"[^>]*>(.*?)</p>', html, re.S).group(1)
+    assert alert.startswith("Linen Shirt is sold out. <a")
+    assert "Remove it" not in html  # there is no cart to remove it from
+    assert f'<a href="/products/{shirt.handle}?variant={shirt.variants[0].id}">Back to the product</a>' in alert
+
+    shirt.variants[0].stock = 1
+    db.session.commit()
+    html = unescape(client.post_form(url, form).get_data(as_text=True))
+    assert "Only 1 of Linen Shirt left. <a" in html and "Lower the quantity" not in html
+    assert orders() == []
 
 
 def test_checkout_of_the_cart_empties_it(client, shirt, make_product):
@@ -587,7 +607,7 @@ def test_the_same_form_sent_twice_at_once_makes_one_order(app, shirt):
 def test_two_shoppers_for_the_last_item_make_one_order(app, store, make_product):
     last = make_product(title="Last Scarf", price_cents=2000, stock=1)
     results = _place_at_once(app, last.variants[0].id, ["key-a", "key-b"])
-    assert sorted(results, key=str) == [1001, "Last Scarf is sold out. Remove it to place your order."]
+    assert sorted(results, key=str) == [1001, "Last Scarf is sold out."]  # a Buy Now: no cart
     assert len(orders()) == 1
     assert stock_of(last) == 0
 
