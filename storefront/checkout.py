@@ -6,6 +6,7 @@ from jinja2_fragments.flask import render_block
 from pageshop import checkout as checkouts
 from pageshop.errors import DomainError
 from pageshop.money import format_money
+from pageshop.payments import PaymentError
 from pageshop.sessions import current_facebook_account, log_out_facebook
 from pageshop.store import get_store
 from pageshop.urls import safe_next
@@ -58,9 +59,11 @@ def checkout():
                 cart_token=None if buy_now else session.get(CART_KEY),
             )
         except DomainError as exc:
-            if exc.field in _shown_fields(form, kind):
+            shown = exc.field in _shown_fields(form, kind)
+            if shown:
                 form[exc.field].errors = list(form[exc.field].errors) + [exc.message]
-            else:
+            # A refused payment is said at the top too: the page reloads there, far from the card.
+            if not shown or isinstance(exc, PaymentError):
                 error = exc.message
             if isinstance(exc, checkouts.SoldOut):
                 error_link = _sold_out_link(exc, kind, buy_now)

@@ -1,4 +1,5 @@
 """The test gateway (card "1", "2", "3") and discount codes on the store's checkout."""
+import re
 from datetime import timedelta
 from html import unescape
 
@@ -87,6 +88,21 @@ def test_a_failed_payment_places_no_order_and_takes_no_stock(client, shirt, card
     assert stock_of(shirt) == 5
     assert db.session.scalar(db.select(db.func.count(Email.id))) == 0
     assert db.session.scalar(db.select(Store.next_order_number)) == 1001
+
+
+@pytest.mark.parametrize("card, message", [
+    ("2", "Your card was declined. Try another card."),
+    ("3", "The payment gateway had a problem and nothing was charged. Please try again."),
+])
+def test_a_refused_payment_is_said_at_the_top_of_the_page(client, shirt, card, message):
+    url = url_for_shirt(shirt)
+    response = client.post_form(url, checkout_form(client, url, card_number=card))
+    html = unescape(response.get_data(as_text=True))
+    alert = re.search(r'<p[^>]*role="alert"[^>]*>(.*?)</p>', html, re.S)
+    assert alert and message in alert.group(1)
+    assert html.index('role="alert"') < html.index('name="email"')  # above the form, where the page opens
+    assert f'id="card_number-error">{message}' in html  # and still next to the card number
+    assert order_count() == 0
 
 
 def test_after_a_decline_the_same_form_can_pay_with_another_card(client, shirt):
