@@ -102,10 +102,20 @@ def checkout_switch_account():
     """ "Not you?" and "Log in to Facebook" in the opt-in widget: keep what was typed (never the
     card number), then go to Facebook's log-in and back to the same checkout."""
     return_to = safe_next(request.form.get("return_to"), url_for("storefront.checkout"))
-    session[DRAFT_KEY] = {name: request.form.get(name, "")[:255] for name in checkouts.DRAFT_FIELDS}
+    draft = {name: request.form.get(name, "")[:255] for name in checkouts.DRAFT_FIELDS}
     if request.form.get("action") == "not_you":
+        account = current_facebook_account()
+        # The e-mail came from the account being left (the form starts with it): the next account's
+        # own goes in instead. One the shopper typed stays.
+        if account is not None and _same_email(draft["email"], account.email):
+            draft["email"] = ""
         log_out_facebook()
+    session[DRAFT_KEY] = draft
     return redirect(url_for("storefront.facebook_login", next=return_to), code=303)
+
+
+def _same_email(typed: str, email: str) -> bool:
+    return typed.strip().casefold() == (email or "").strip().casefold()
 
 
 def _form(kind) -> CheckoutForm:

@@ -524,6 +524,27 @@ def test_not_you_switches_account_and_keeps_what_was_typed(client, auth, shirt):
     assert 'value=""' in card
 
 
+def test_not_you_forgets_the_previous_accounts_email(client, auth, shirt):
+    auth.facebook_login("alex@example.com")
+    url = buy_now_url(shirt)
+    form = checkout_form(client, url, email=None)
+    assert 'value="alex@example.com"' in client.get(url).get_data(as_text=True)  # from Alex's account
+    client.post_form("/checkout/switch-account",
+                     dict(form, email="Alex@Example.com ", action="not_you", return_to=url))
+    auth.facebook_login("sam@example.com")
+    html = client.get(url).get_data(as_text=True)
+    email = re.search(r'<input[^>]*name="email"[^>]*>', html).group(0)
+    assert 'value="sam@example.com"' in email
+    assert "alex@example.com" not in html.lower()
+
+    # An e-mail the shopper typed is theirs: it stays whoever logs in.
+    client.post_form("/checkout/switch-account",
+                     dict(form, email="robin@example.com", action="not_you", return_to=url))
+    auth.facebook_login("alex@example.com")
+    email = re.search(r'<input[^>]*name="email"[^>]*>', client.get(url).get_data(as_text=True)).group(0)
+    assert 'value="robin@example.com"' in email
+
+
 def test_log_in_from_the_widget_keeps_what_was_typed(client, shirt):
     url = buy_now_url(shirt)
     typed = checkout_form(client, url, address="77 Oak Ave")
