@@ -113,6 +113,12 @@ def check_discount_allowed(kind: CheckoutKind, code: str | None) -> str:
     return code
 
 
+def find_discount(kind: CheckoutKind, code: str | None) -> DiscountCode | None:
+    """The usable discount code the shopper entered (None for none), or why it can't be used."""
+    code = check_discount_allowed(kind, code)
+    return find_valid_code(code) if code else None
+
+
 # --- what is being bought ----------------------------------------------------------------
 
 
@@ -324,8 +330,7 @@ def place_order(
 
     values = check_details(kind, details)
     rate = find_shipping_rate(details.shipping_rate_id)
-    code = check_discount_allowed(kind, details.discount_code)
-    discount = find_valid_code(code) if code else None
+    discount = find_discount(kind, details.discount_code)
     check_card_number(details.card_number)
     summary = Summary(lines, rate, discount)
     opt_in_account = (facebook_account if details.messenger_opt_in and facebook_account is not None

@@ -1,7 +1,7 @@
 """S5 and S6: the checkout (Facebook checkout or the store's own) with the Messenger opt-in."""
 from flask import current_app, abort, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from jinja2_fragments.flask import render_block
+from jinja2_fragments.flask import render_block, render_blocks
 
 from pageshop import checkout as checkouts
 from pageshop.errors import DomainError
@@ -17,6 +17,8 @@ from .forms import CheckoutForm
 DRAFT_KEY = "checkout_draft"
 CART_KEY = "cart_token"
 TEMPLATE = "storefront/checkout.html"
+SUMMARY_TARGET = "order-summary"
+APPLY_DISCOUNT = "apply_discount"  # the name of the discount code's "Apply" button
 
 
 @bp.route("/checkout", methods=["GET", "POST"])
@@ -42,8 +44,12 @@ def checkout():
                        error_link=_unavailable_link(kind, buy_now) if buy_now else None)
 
     if request.method == "GET":
+        if _applying_discount():
+            return _render_discount(store, kind, lines, form)
         _prefill(form)
         return _render(store, kind, lines, form)
+    if _applying_discount():
+        return _render_discount(store, kind, lines, form)
 
     error = error_link = None
     if not lines:
@@ -77,6 +83,32 @@ def checkout():
         # Facebook checkout has no discount field to show the error next to.
         error = form.discount_code.errors[0]
     return _render(store, kind, lines, form, error=error, error_link=error_link, status=422)
+
+
+def _applying_discount() -> bool:
+    """ "Apply" next to the discount code (or Enter in it): with htmx a GET of the summary, without
+    JavaScript a POST of the whole form; either way no order is placed."""
+    if request.method == "GET":
+        return (request.headers.get("HX-Trigger-Name") == APPLY_DISCOUNT
+                or APPLY_DISCOUNT in request.args)
+    return APPLY_DISCOUNT in request.form
+
+
+def _render_discount(store, kind, lines, form):
+    """The summary with the code taken off, or the code's error next to its field (422)."""
+    if request.method == "GET":
+        form.shipping_rate.data = request.args.get("shipping_rate", form.shipping_rate.data)
+        form.discount_code.data = request.args.get("discount_code", "")
+    try:
+        applied = checkouts.find_discount(kind, form.discount_code.data)
+    except DomainError as exc:
+        form.discount_code.errors = [exc.message]
+        applied = None
+    status = 422 if form.discount_code.errors else 200
+    if kind.is_facebook and form.discount_code.errors:
+        return _render(store, kind, lines, form, error=form.discount_code.errors[0], status=status)
+    return _render(store, kind, lines, form, status=status, applied_discount=applied,
+                   discount_feedback=True)
 
 
 def _unavailable_link(kind, buy_now: bool) -> dict:
@@ -171,8 +203,10 @@ def _checkout_args() -> dict:
     return {k: request.args[k] for k in ("variant", "quantity", "source") if k in request.args}
 
 
-def _render(store, kind, lines, form, error=None, status=200, error_link=None, blocked=False):
-    if request.method == "GET" and request.headers.get("HX-Target") == "order-summary":
+def _render(store, kind, lines, form, error=None, status=200, error_link=None, blocked=False,
+            applied_discount=None, discount_feedback=False):
+    summary_only = request.method == "GET" and request.headers.get("HX-Target") == SUMMARY_TARGET
+    if summary_only:
         # The summary follows the shipping rate (and code) chosen, before the order is placed.
         form.shipping_rate.data = request.args.get("shipping_rate", form.shipping_rate.data)
         form.discount_code.data = request.args.get("discount_code", "")
@@ -181,11 +215,16 @@ def _render(store, kind, lines, form, error=None, status=200, error_link=None, b
     summary = checkouts.summarize(lines, form.shipping_rate.data, form.discount_code.data, kind)
     context = dict(
         kind=kind, form=form, summary=summary, error=error, error_link=error_link, blocked=blocked,
+        applied_discount=applied_discount,
         layout="storefront/_layout.html" if kind.is_facebook else "storefront/_online_store_layout.html",
         action=url_for("storefront.checkout", **_checkout_args()),
         return_to=url_for("storefront.checkout", **_checkout_args()),
+        apply_discount=APPLY_DISCOUNT,
     )
-    if request.headers.get("HX-Target") == "order-summary":
+    if summary_only and discount_feedback and not kind.is_facebook:
+        # "Apply": the summary, and the code's field with its error or confirmation (out of band).
+        response = render_blocks(TEMPLATE, ["order_summary", "discount_field"], oob=True, **context)
+    elif summary_only:
         response = render_block(TEMPLATE, "order_summary", **context)
     else:
         response = render_template(TEMPLATE, **context)
