@@ -33,6 +33,12 @@ def facebook_checkout_eligibility(store: Store) -> tuple[bool, str | None]:
     return False, _("Facebook checkout needs a store in the United States selling in USD")
 
 
+def facebook_shop_open(store: Store | None) -> bool:
+    """The Page's shop is open (its Shop tab shown, its products sold on Facebook) once Facebook
+    has approved it (A5)."""
+    return store is not None and store.review_state == "approved"
+
+
 def effective_checkout(store: Store) -> str:
     """The checkout shoppers get: Facebook checkout only while the store is eligible for it."""
     eligible, _reason = facebook_checkout_eligibility(store)

@@ -22,12 +22,15 @@ from sqlalchemy.orm import joinedload
 from . import clock, events, mail
 from .business_days import add_business_days
 from .cart import cart_lines, clear_cart, get_cart
+from .catalog import published_on
+from .channels import effective_checkout, facebook_shop_open
 from .countries import country_name, is_country
 from .discounts import discount_amount, find_valid_code, normalize_code, use_code
 from .errors import DomainError
 from .extensions import db
 from .ids import parse_id
-from .models import DiscountCode, FacebookAccount, Order, OrderEvent, OrderLine, ShippingRate, Store, Variant
+from .models import (DiscountCode, FacebookAccount, Order, OrderEvent, OrderLine, Product, ShippingRate,
+                     Store, Variant)
 from .payments import charge, check_card_number
 
 MAX_QUANTITY = 999
@@ -46,16 +49,43 @@ class CheckoutKind:
     def is_facebook(self) -> bool:
         return self.checkout == "facebook"
 
+    @property
+    def channel(self) -> str:
+        """The channel whose products this checkout sells: Facebook's for Facebook checkout and
+        Messenger, the online store's for the store's own checkout."""
+        if self.is_facebook or self.sales_channel == "messenger":
+            return "facebook"
+        return "online_store"
+
 
 def checkout_kind(store: Store, source: str | None = None) -> CheckoutKind:
-    """The store's chosen checkout; a purchase from a Messenger product card follows Facebook's."""
+    """The checkout a purchase goes through: the store's own for one made in the online store;
+    otherwise the store's effective choice (Facebook checkout only while the store is eligible),
+    for a purchase from a Messenger product card too."""
+    if source == "online_store":
+        return CheckoutKind("store", "online_store")
+    checkout = effective_checkout(store)
     if source == "messenger":
-        return CheckoutKind("facebook", "messenger")
-    from .channels import effective_checkout  # the US/USD eligibility rule lives there
-
-    if effective_checkout(store) == "facebook":
+        return CheckoutKind(checkout, "messenger")
+    if checkout == "facebook":
         return CheckoutKind("facebook", "facebook_checkout")
     return CheckoutKind("store", "online_store")
+
+
+def unavailable_reason(store: Store, kind: CheckoutKind, product: Product) -> str | None:
+    """Why this checkout can't sell the product, or None when it can: a checkout sells only what
+    is published to its channel, and Facebook sells nothing before its review approved the shop."""
+    if not (product.published_facebook or product.published_online_store):
+        return _("%(product)s is no longer available.", product=product.title)
+    if kind.channel == "facebook":
+        if not product.published_facebook:
+            return _("%(product)s can't be bought on Facebook.", product=product.title)
+        if not facebook_shop_open(store):
+            return _("%(product)s can't be bought on Facebook yet: the Page's shop opens once "
+                     "Facebook has approved it.", product=product.title)
+    elif not product.published_online_store:
+        return _("%(product)s can't be bought in the online store.", product=product.title)
+    return None
 
 
 # --- the rules -------------------------------------------------------------------------
@@ -83,13 +113,33 @@ def check_discount_allowed(kind: CheckoutKind, code: str | None) -> str:
     return code
 
 
+def find_discount(kind: CheckoutKind, code: str | None) -> DiscountCode | None:
+    """The usable discount code the shopper entered (None for none), or why it can't be used."""
+    code = check_discount_allowed(kind, code)
+    return find_valid_code(code) if code else None
+
+
 # --- what is being bought ----------------------------------------------------------------
+
+
+class Unavailable(DomainError):
+    """An item the checkout can't sell (see unavailable_reason)."""
+
+
+class SoldOut(DomainError):
+    """An item's stock can't cover the quantity any more; says which product it is."""
+
+    def __init__(self, message: str, product_handle: str, variant_id: int):
+        super().__init__(message)
+        self.product_handle = product_handle
+        self.variant_id = variant_id
 
 
 @dataclass
 class CheckoutLine:
     variant: Variant
     quantity: int
+    in_cart: bool = False  # the wording of an error depends on it: a cart line can be removed
 
     @property
     def product_title(self) -> str:
@@ -129,7 +179,21 @@ def buy_now_lines(variant_id, quantity) -> list[CheckoutLine]:
 
 def cart_checkout_lines(cart_token: str | None) -> list[CheckoutLine]:
     summary = cart_lines(get_cart(cart_token))
-    return [CheckoutLine(line.variant, line.quantity) for line in summary.lines]
+    return [CheckoutLine(line.variant, line.quantity, in_cart=True) for line in summary.lines]
+
+
+def check_lines_available(store: Store, kind: CheckoutKind, lines: list[CheckoutLine]) -> None:
+    """Refuse the first item this checkout can't sell, saying why (and, in a cart, what to do)."""
+    for line in lines:
+        reason = unavailable_reason(store, kind, line.variant.product)
+        if reason is not None:
+            raise _unavailable(line, reason)
+
+
+def _unavailable(line: CheckoutLine, reason: str) -> Unavailable:
+    if line.in_cart:
+        return Unavailable(_("%(reason)s Remove it from your cart to place your order.", reason=reason))
+    return Unavailable(reason)
 
 
 def shipping_rates() -> list[ShippingRate]:
@@ -262,11 +326,11 @@ def place_order(
         raise DomainError(_("This checkout form is out of date. Please reload the page and try again."))
     if not lines:
         raise DomainError(_("Your cart is empty."))
+    check_lines_available(store, kind, lines)
 
     values = check_details(kind, details)
     rate = find_shipping_rate(details.shipping_rate_id)
-    code = check_discount_allowed(kind, details.discount_code)
-    discount = find_valid_code(code) if code else None
+    discount = find_discount(kind, details.discount_code)
     check_card_number(details.card_number)
     summary = Summary(lines, rate, discount)
     opt_in_account = (facebook_account if details.messenger_opt_in and facebook_account is not None
@@ -275,7 +339,7 @@ def place_order(
     # Everything below is one transaction: stock, discount use, order number, order, e-mail.
     try:
         for line in sorted(lines, key=lambda l: l.variant.id):
-            _take_stock(line)
+            _take_stock(line, kind)
         if discount is not None:
             use_code(discount)
         payment = charge(details.card_number, summary.total_cents)
@@ -331,24 +395,40 @@ def place_order(
     return order
 
 
-def _take_stock(line: CheckoutLine) -> None:
-    """Take the line's quantity from stock, only if that much is still there."""
-    variant_id, title, quantity = line.variant.id, line.product_title, line.quantity
+def _take_stock(line: CheckoutLine, kind: CheckoutKind) -> None:
+    """Take the line's quantity from stock, only if that much is still there and the product is
+    still published to the checkout's channel (unpublished meanwhile: nothing is taken)."""
+    variant_id, handle, quantity = line.variant.id, line.variant.product.handle, line.quantity
+    title = line.product_title
     if line.variant_title and line.variant_title != "Default":
         title = f"{title} ({line.variant_title})"
+    published = (select(Product.id)
+                 .where(Product.id == Variant.product_id, published_on(kind.channel)).exists())
     result = db.session.execute(
         update(Variant)
-        .where(Variant.id == variant_id, Variant.stock >= quantity)
+        .where(Variant.id == variant_id, Variant.stock >= quantity, published)
         .values(stock=Variant.stock - quantity)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
-        db.session.rollback()
-        left = db.session.scalar(select(Variant.stock).where(Variant.id == variant_id)) or 0
+    if result.rowcount == 1:
+        return
+    db.session.rollback()
+    still_published = db.session.scalar(
+        select(Product.id).join(Variant, Variant.product_id == Product.id)
+        .where(Variant.id == variant_id, published_on(kind.channel)))
+    if still_published is None:  # unpublished while the shopper was checking out
+        raise _unavailable(line, _("%(product)s is no longer available.", product=title))
+    left = db.session.scalar(select(Variant.stock).where(Variant.id == variant_id)) or 0
+    if line.in_cart:
         if left <= 0:
-            raise DomainError(_("%(item)s is sold out. Remove it to place your order.", item=title))
-        raise DomainError(_("Only %(count)d of %(item)s left. Lower the quantity to place your order.",
-                            count=left, item=title))
+            raise SoldOut(_("%(item)s is sold out. Remove it to place your order.", item=title),
+                          handle, variant_id)
+        raise SoldOut(_("Only %(count)d of %(item)s left. Lower the quantity to place your order.",
+                        count=left, item=title), handle, variant_id)
+    # Buy Now: there is no cart to change; the checkout links back to the product instead.
+    if left <= 0:
+        raise SoldOut(_("%(item)s is sold out.", item=title), handle, variant_id)
+    raise SoldOut(_("Only %(count)d of %(item)s left.", count=left, item=title), handle, variant_id)
 
 
 def _next_order_number(store: Store) -> int:

@@ -4,9 +4,11 @@ from flask_babel import gettext as _
 from jinja2_fragments.flask import render_block
 
 from pageshop import cart as carts
+from pageshop import checkout as checkouts
 from pageshop.catalog import get_variant
 from pageshop.errors import DomainError
 from pageshop.ids import parse_id
+from pageshop.store import find_store
 
 from . import bp
 from .shop import product_channel, product_context
@@ -22,10 +24,12 @@ def _htmx_target() -> str | None:
 
 def _render_cart(status: int = 200, errors: dict | None = None, cart_error: str | None = None):
     """The cart page, or only its block when htmx asks for it."""
+    summary = carts.cart_lines(carts.get_cart(session.get(CART_TOKEN)))
     context = dict(
-        summary=carts.cart_lines(carts.get_cart(session.get(CART_TOKEN))),
+        summary=summary,
         errors=errors or {},
         cart_error=cart_error,
+        refusals=_refusals(summary),
     )
     if _htmx_target() == CART_TARGET:
         response = make_response(render_block("storefront/cart.html", "cart", **context), status)
@@ -35,6 +39,16 @@ def _render_cart(status: int = 200, errors: dict | None = None, cart_error: str 
         response = make_response(render_template("storefront/cart.html", **context), status)
     response.vary.add("HX-Request")
     return response
+
+
+def _refusals(summary) -> dict:
+    """The lines the cart's checkout can't sell (unpublished since), each with the reason."""
+    store = find_store()
+    if store is None or summary.is_empty:
+        return {}
+    kind = checkouts.checkout_kind(store)
+    reasons = {line.item.id: checkouts.unavailable_reason(store, kind, line.product) for line in summary.lines}
+    return {item_id: reason for item_id, reason in reasons.items() if reason}
 
 
 @bp.get("/cart")

@@ -1,11 +1,12 @@
 """S5 and S6: the checkout (Facebook checkout or the store's own) with the Messenger opt-in."""
 from flask import current_app, abort, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from jinja2_fragments.flask import render_block
+from jinja2_fragments.flask import render_block, render_blocks
 
 from pageshop import checkout as checkouts
 from pageshop.errors import DomainError
 from pageshop.money import format_money
+from pageshop.payments import PaymentError
 from pageshop.sessions import current_facebook_account, log_out_facebook
 from pageshop.store import get_store
 from pageshop.urls import safe_next
@@ -16,6 +17,8 @@ from .forms import CheckoutForm
 DRAFT_KEY = "checkout_draft"
 CART_KEY = "cart_token"
 TEMPLATE = "storefront/checkout.html"
+SUMMARY_TARGET = "order-summary"
+APPLY_DISCOUNT = "apply_discount"  # the name of the discount code's "Apply" button
 
 
 @bp.route("/checkout", methods=["GET", "POST"])
@@ -23,22 +26,32 @@ def checkout():
     store = get_store()
     kind = checkouts.checkout_kind(store, request.args.get("source"))
     buy_now = "variant" in request.args
+    form = _form(kind)
     try:
         if buy_now:
             lines = checkouts.buy_now_lines(request.args.get("variant"), request.args.get("quantity"))
         else:
             lines = checkouts.cart_checkout_lines(session.get(CART_KEY))
+        checkouts.check_lines_available(store, kind, lines)
+    except checkouts.Unavailable as exc:
+        # Nothing to fill in: the message says why, the link where to go instead.
+        return _render(store, kind, [], form, error=exc.message, status=422, blocked=True,
+                       error_link=_unavailable_link(kind, buy_now))
     except DomainError as exc:
         if exc.field == "variant":
             abort(404)
-        return _render(store, kind, [], _form(kind), error=exc.message, status=422)
+        return _render(store, kind, [], form, error=exc.message, status=422, blocked=buy_now,
+                       error_link=_unavailable_link(kind, buy_now) if buy_now else None)
 
-    form = _form(kind)
     if request.method == "GET":
+        if _applying_discount():
+            return _render_discount(store, kind, lines, form)
         _prefill(form)
         return _render(store, kind, lines, form)
+    if _applying_discount():
+        return _render_discount(store, kind, lines, form)
 
-    error = None
+    error = error_link = None
     if not lines:
         error = _("Your cart is empty.")
     elif form.validate_on_submit():
@@ -52,10 +65,16 @@ def checkout():
                 cart_token=None if buy_now else session.get(CART_KEY),
             )
         except DomainError as exc:
-            if exc.field in _shown_fields(form, kind):
+            shown = exc.field in _shown_fields(form, kind)
+            if shown:
                 form[exc.field].errors = list(form[exc.field].errors) + [exc.message]
-            else:
+            # A refused payment is said at the top too: the page reloads there, far from the card.
+            if not shown or isinstance(exc, PaymentError):
                 error = exc.message
+            if isinstance(exc, checkouts.SoldOut):
+                error_link = _sold_out_link(exc, kind, buy_now)
+            elif isinstance(exc, checkouts.Unavailable):
+                error_link = _unavailable_link(kind, buy_now)
         else:
             session.pop(DRAFT_KEY, None)
             checkouts.deliver_confirmation(order)
@@ -63,7 +82,51 @@ def checkout():
     if kind.is_facebook and form.discount_code.errors and not error:
         # Facebook checkout has no discount field to show the error next to.
         error = form.discount_code.errors[0]
-    return _render(store, kind, lines, form, error=error, status=422)
+    return _render(store, kind, lines, form, error=error, error_link=error_link, status=422)
+
+
+def _applying_discount() -> bool:
+    """ "Apply" next to the discount code (or Enter in it): with htmx a GET of the summary, without
+    JavaScript a POST of the whole form; either way no order is placed."""
+    if request.method == "GET":
+        return (request.headers.get("HX-Trigger-Name") == APPLY_DISCOUNT
+                or APPLY_DISCOUNT in request.args)
+    return APPLY_DISCOUNT in request.form
+
+
+def _render_discount(store, kind, lines, form):
+    """The summary with the code taken off, or the code's error next to its field (422)."""
+    if request.method == "GET":
+        form.shipping_rate.data = request.args.get("shipping_rate", form.shipping_rate.data)
+        form.discount_code.data = request.args.get("discount_code", "")
+    try:
+        applied = checkouts.find_discount(kind, form.discount_code.data)
+    except DomainError as exc:
+        form.discount_code.errors = [exc.message]
+        applied = None
+    status = 422 if form.discount_code.errors else 200
+    if kind.is_facebook and form.discount_code.errors:
+        return _render(store, kind, lines, form, error=form.discount_code.errors[0], status=status)
+    return _render(store, kind, lines, form, status=status, applied_discount=applied,
+                   discount_feedback=True)
+
+
+def _unavailable_link(kind, buy_now: bool) -> dict:
+    if not buy_now:
+        return {"url": url_for("storefront.cart"), "text": _("Go to your cart")}
+    if kind.channel == "facebook":
+        return {"url": url_for("storefront.page"), "text": _("Continue shopping")}
+    return {"url": url_for("storefront.online_store"), "text": _("Continue shopping")}
+
+
+def _sold_out_link(exc, kind, buy_now: bool) -> dict:
+    """Buy Now has no cart to change: back to the product to choose again; a cart: to the cart."""
+    if not buy_now:
+        return {"url": url_for("storefront.cart"), "text": _("Go to your cart")}
+    channel = "online_store" if kind.channel == "online_store" else None
+    return {"url": url_for("storefront.product", handle=exc.product_handle, variant=exc.variant_id,
+                           channel=channel),
+            "text": _("Back to the product")}
 
 
 @bp.post("/checkout/switch-account")
@@ -71,10 +134,20 @@ def checkout_switch_account():
     """ "Not you?" and "Log in to Facebook" in the opt-in widget: keep what was typed (never the
     card number), then go to Facebook's log-in and back to the same checkout."""
     return_to = safe_next(request.form.get("return_to"), url_for("storefront.checkout"))
-    session[DRAFT_KEY] = {name: request.form.get(name, "")[:255] for name in checkouts.DRAFT_FIELDS}
+    draft = {name: request.form.get(name, "")[:255] for name in checkouts.DRAFT_FIELDS}
     if request.form.get("action") == "not_you":
+        account = current_facebook_account()
+        # The e-mail came from the account being left (the form starts with it): the next account's
+        # own goes in instead. One the shopper typed stays.
+        if account is not None and _same_email(draft["email"], account.email):
+            draft["email"] = ""
         log_out_facebook()
+    session[DRAFT_KEY] = draft
     return redirect(url_for("storefront.facebook_login", next=return_to), code=303)
+
+
+def _same_email(typed: str, email: str) -> bool:
+    return typed.strip().casefold() == (email or "").strip().casefold()
 
 
 def _form(kind) -> CheckoutForm:
@@ -130,8 +203,10 @@ def _checkout_args() -> dict:
     return {k: request.args[k] for k in ("variant", "quantity", "source") if k in request.args}
 
 
-def _render(store, kind, lines, form, error=None, status=200):
-    if request.method == "GET" and request.headers.get("HX-Target") == "order-summary":
+def _render(store, kind, lines, form, error=None, status=200, error_link=None, blocked=False,
+            applied_discount=None, discount_feedback=False):
+    summary_only = request.method == "GET" and request.headers.get("HX-Target") == SUMMARY_TARGET
+    if summary_only:
         # The summary follows the shipping rate (and code) chosen, before the order is placed.
         form.shipping_rate.data = request.args.get("shipping_rate", form.shipping_rate.data)
         form.discount_code.data = request.args.get("discount_code", "")
@@ -139,12 +214,17 @@ def _render(store, kind, lines, form, error=None, status=200):
         form.idempotency_key.data = checkouts.new_idempotency_key()
     summary = checkouts.summarize(lines, form.shipping_rate.data, form.discount_code.data, kind)
     context = dict(
-        kind=kind, form=form, summary=summary, error=error,
+        kind=kind, form=form, summary=summary, error=error, error_link=error_link, blocked=blocked,
+        applied_discount=applied_discount,
         layout="storefront/_layout.html" if kind.is_facebook else "storefront/_online_store_layout.html",
         action=url_for("storefront.checkout", **_checkout_args()),
         return_to=url_for("storefront.checkout", **_checkout_args()),
+        apply_discount=APPLY_DISCOUNT,
     )
-    if request.headers.get("HX-Target") == "order-summary":
+    if summary_only and discount_feedback and not kind.is_facebook:
+        # "Apply": the summary, and the code's field with its error or confirmation (out of band).
+        response = render_blocks(TEMPLATE, ["order_summary", "discount_field"], oob=True, **context)
+    elif summary_only:
         response = render_block(TEMPLATE, "order_summary", **context)
     else:
         response = render_template(TEMPLATE, **context)

@@ -2,6 +2,7 @@
 from flask import abort, redirect, render_template, url_for
 
 from pageshop.catalog import featured_products
+from pageshop.channels import facebook_shop_open
 from pageshop.store import find_store
 
 from . import bp
@@ -9,7 +10,7 @@ from . import bp
 
 def shop_is_open(store) -> bool:
     """The Shop tab exists only once the Facebook channel is approved (A5)."""
-    return store is not None and store.review_state == "approved"
+    return facebook_shop_open(store)
 
 
 @bp.get("/")

@@ -5,6 +5,7 @@ from flask import (abort, current_app, make_response, redirect, render_template,
 from flask_babel import gettext as _
 from jinja2_fragments.flask import render_block
 
+from pageshop import checkout as checkouts
 from pageshop.cart import parse_quantity
 from pageshop.catalog import (check_available, clean_query, get_collection, get_product_by_handle,
                               published_collections, select_variant, shop_products)
@@ -90,12 +91,24 @@ def online_store():
                     {}, handle)
 
 
-def product_channel(product, requested: str | None) -> str:
+def product_channel(product, requested: str | None, shop_open: bool = True) -> str:
     """Which channel's look a product page has: the online store's when the shopper came from
-    there (or the product is only published there), otherwise the Page's."""
+    there (or the product is only published there, or the Page's shop isn't open yet), otherwise
+    the Page's."""
     if requested == "online_store" and product.published_online_store:
         return "online_store"
-    return "facebook" if product.published_facebook else "online_store"
+    return "facebook" if product.published_facebook and shop_open else "online_store"
+
+
+def checkout_source(channel: str) -> str | None:
+    """What "Buy Now" tells the checkout: bought in the online store, it is the store's own."""
+    return "online_store" if channel == "online_store" else None
+
+
+def purchase_refusal(store, product, channel: str) -> str | None:
+    """Why the checkout "Buy Now" leads to can't sell this product, or None when it can."""
+    return checkouts.unavailable_reason(store, checkouts.checkout_kind(store, checkout_source(channel)),
+                                        product)
 
 
 def product_context(product, variant, channel: str, quantity: int = 1, **extra) -> dict:
@@ -111,6 +124,7 @@ def product_context(product, variant, channel: str, quantity: int = 1, **extra) 
         notice=None,
         error=None,
         error_field=None,
+        refusal=None,  # why this product can't be bought here, if it can't
     )
     context.update(extra)
     return context
@@ -124,16 +138,29 @@ def _variant_arg(source) -> int | None:
     return parse_id(raw) or -1
 
 
-@bp.get("/products/<handle>")
-def product(handle):
+def _shown_product(handle):
+    """The product a shopper may see here and the channel whose look it has; a product only on
+    the Page's shop is not shown (nor sold) before Facebook has approved the shop."""
+    store = find_store()
     product = get_product_by_handle(handle)
     if product is None:
         abort(404)
+    shop_open = shop_is_open(store)
+    if not shop_open and not product.published_online_store:
+        return store, product, None
+    return store, product, product_channel(product, request.values.get("channel"), shop_open)
+
+
+@bp.get("/products/<handle>")
+def product(handle):
+    store, product, channel = _shown_product(handle)
+    if channel is None:
+        return _shop_closed()
     variant = select_variant(product, _variant_arg(request.args))
     if variant is None:
         abort(404)
-    context = product_context(product, variant, product_channel(product, request.args.get("channel")),
-                              quantity=_int_arg("quantity", 1))
+    context = product_context(product, variant, channel, quantity=_int_arg("quantity", 1),
+                              refusal=purchase_refusal(store, product, channel))
     if request.headers.get("HX-Target") == OFFER_TARGET:
         html = render_block("storefront/product.html", "offer", **context)
     else:
@@ -146,21 +173,24 @@ def product(handle):
 @bp.post("/products/<handle>/buy")
 def buy_product(handle):
     """"Buy Now": straight to the checkout with this item, if it can be bought."""
-    product = get_product_by_handle(handle)
-    if product is None:
-        abort(404)
+    store, product, channel = _shown_product(handle)
+    if channel is None:
+        return _shop_closed()
     variant = select_variant(product, _variant_arg(request.form))
     if variant is None:
         abort(404)
+    refusal = purchase_refusal(store, product, channel)
     try:
+        if refusal:
+            raise DomainError(refusal)
         quantity = parse_quantity(request.form.get("quantity", "1"))
         check_available(variant, quantity)
     except DomainError as error:
-        context = product_context(product, variant,
-                                  product_channel(product, request.form.get("channel")),
-                                  error=error.message, error_field=error.field)
+        context = product_context(product, variant, channel, refusal=refusal,
+                                  error=None if refusal else error.message, error_field=error.field)
         return render_template("storefront/product.html", **context), 422
-    return redirect(url_for("storefront.checkout", variant=variant.id, quantity=quantity), code=303)
+    return redirect(url_for("storefront.checkout", variant=variant.id, quantity=quantity,
+                            source=checkout_source(channel)), code=303)
 
 
 @bp.get("/images/<path:filename>")

@@ -10,7 +10,8 @@ from pageshop.cart import add_to_cart, open_cart
 from pageshop.extensions import db
 from pageshop.models import Email, FacebookAccount, Order, OrderEvent, ShippingRate, Store, Variant
 
-from .factories import checkout_form
+from . import factories
+from .factories import US_ADDRESS, checkout_form
 
 
 def buy_now_url(product, quantity=1, **extra):
@@ -22,6 +23,28 @@ def buy_now_url(product, quantity=1, **extra):
 
 def orders():
     return db.session.scalars(db.select(Order).order_by(Order.id)).all()
+
+
+def typed_form(key="typed-by-hand"):
+    """The checkout form's fields as a shopper fills them in, for a checkout page that has no form."""
+    rate = db.session.scalars(db.select(ShippingRate).order_by(ShippingRate.position)).first()
+    return dict(US_ADDRESS, idempotency_key=key, shipping_rate=str(rate.id))
+
+
+def set_store(**values):
+    store = db.session.scalars(db.select(Store)).one()
+    for name, value in values.items():
+        setattr(store, name, value)
+    db.session.commit()
+
+
+def put_in_cart(client, *items):
+    """(product, quantity) pairs into a cart that the client's session holds."""
+    cart = open_cart(None)
+    for product, quantity in items:
+        add_to_cart(cart, product.variants[0].id, quantity)
+    with client.session_transaction() as session:
+        session["cart_token"] = cart.token
 
 
 def stock_of(product):
@@ -166,6 +189,28 @@ def test_a_purchase_from_messenger_is_a_messenger_order(client, auth, shirt):
     assert order.facebook_account_id == account("sam@example.com").id
 
 
+@pytest.mark.parametrize("country, currency, choice", [
+    ("CA", "CAD", "facebook"),  # not eligible for Facebook checkout, whatever was chosen before
+    ("US", "USD", "store"),
+])
+def test_a_purchase_from_messenger_follows_the_stores_checkout(client, auth, app, country, currency, choice):
+    factories.make_shop(country=country, currency=currency, checkout_choice=choice)
+    scarf = factories.make_product(title="Wool Scarf", price_cents=3000, stock=3)
+    auth.facebook_login("sam@example.com")
+    url = buy_now_url(scarf, source="messenger")
+    html = client.get(url).get_data(as_text=True)
+    assert "Facebook checkout" not in html and ">Discount code</label>" in html
+
+    response = client.post_form(url, checkout_form(client, url, email="sam@example.com", country="CA",
+                                                    city="Toronto", region="ON", postal_code="M5V 2T6"))
+    assert response.status_code == 303
+    order = orders()[0]
+    assert (order.sales_channel, order.checkout, order.country) == ("messenger", "store", "CA")
+    assert order.ship_by is None
+    email = db.session.scalars(db.select(Email)).one()
+    assert email.sender_name == "Maple & Thread"  # from the store, not from Facebook
+
+
 def test_unknown_variant_is_not_found(client, store):
     assert client.get("/checkout?variant=999&quantity=1").status_code == 404
     assert client.get("/checkout?variant=abc").status_code == 404
@@ -222,10 +267,30 @@ def test_nothing_is_taken_when_one_of_several_items_is_sold_out(client, shirt, m
     db.session.commit()
 
     response = client.post_form("/checkout", form)
+    html = unescape(response.get_data(as_text=True))
     assert response.status_code == 422
-    assert "Wool Cap is sold out." in response.get_data(as_text=True)
+    assert "Wool Cap is sold out. Remove it to place your order." in html  # a cart line can be removed
+    assert '<a href="/cart">Go to your cart</a>' in html
     assert orders() == []
     assert stock_of(shirt) == 5
+
+
+def test_a_sold_out_buy_now_links_back_to_the_product(client, shirt):
+    url = buy_now_url(shirt, 2)
+    form = checkout_form(client, url)
+    shirt.variants[0].stock = 0
+    db.session.commit()
+    html = unescape(client.post_form(url, form).get_data(as_text=True))
+    alert = re.search(r'<p[^>]*role="alert"[^>]*>(.*?)</p>', html, re.S).group(1)
+    assert alert.startswith("Linen Shirt is sold out. <a")
+    assert "Remove it" not in html  # there is no cart to remove it from
+    assert f'<a href="/products/{shirt.handle}?variant={shirt.variants[0].id}">Back to the product</a>' in alert
+
+    shirt.variants[0].stock = 1
+    db.session.commit()
+    html = unescape(client.post_form(url, form).get_data(as_text=True))
+    assert "Only 1 of Linen Shirt left. <a" in html and "Lower the quantity" not in html
+    assert orders() == []
 
 
 def test_checkout_of_the_cart_empties_it(client, shirt, make_product):
@@ -250,6 +315,105 @@ def test_an_empty_cart_cannot_be_checked_out(client, store):
     assert "Your cart is empty." in client.get("/checkout").get_data(as_text=True)
     response = client.post_form("/checkout", {"idempotency_key": "x"})
     assert response.status_code == 422
+    assert orders() == []
+
+
+# --- only what is published to the checkout's channel is sold -----------------------------------
+
+
+def test_a_product_published_nowhere_cannot_be_bought(client, store, make_product):
+    quilt = make_product(title="Patchwork Quilt", stock=3, facebook=False, online_store=False)
+    url = buy_now_url(quilt)
+    page = client.get(url)
+    html = unescape(page.get_data(as_text=True))
+    assert page.status_code == 422
+    assert "Patchwork Quilt is no longer available." in html
+    assert "Place order" not in html and "Your cart is empty." not in html
+
+    response = client.post_form(url, typed_form())
+    assert response.status_code == 422
+    assert "Patchwork Quilt is no longer available." in unescape(response.get_data(as_text=True))
+    assert orders() == []
+    assert stock_of(quilt) == 3
+
+
+def test_a_product_unpublished_after_going_into_the_cart_is_refused(client, shirt, make_product):
+    cap = make_product(title="Wool Cap", price_cents=1500, stock=3)
+    put_in_cart(client, (shirt, 1), (cap, 1))
+    form = checkout_form(client, "/checkout")
+    cap.published_facebook = cap.published_online_store = False
+    db.session.commit()
+
+    response = client.post_form("/checkout", form)
+    html = unescape(response.get_data(as_text=True))
+    assert response.status_code == 422
+    assert "Wool Cap is no longer available. Remove it from your cart to place your order." in html
+    assert '<a href="/cart">Go to your cart</a>' in html
+    assert orders() == []
+    assert stock_of(shirt) == 5 and stock_of(cap) == 3
+
+    # The cart says which line it is.
+    cart = unescape(client.get("/cart").get_data(as_text=True))
+    line = cart[cart.index("Wool Cap"):]
+    assert "Wool Cap is no longer available." in line[:line.index("</tr>")]
+    assert "Linen Shirt" in cart
+
+
+def test_an_online_store_product_is_not_sold_with_facebook_checkout(client, store, make_product):
+    kit = make_product(title="Knitting Starter Kit", stock=4, facebook=False)
+    url = buy_now_url(kit)
+    page = client.get(url)
+    assert page.status_code == 422
+    assert "Knitting Starter Kit can't be bought on Facebook." in unescape(page.get_data(as_text=True))
+    response = client.post_form(url, typed_form())
+    assert response.status_code == 422
+    assert orders() == [] and stock_of(kit) == 4
+
+    # Bought from the online store, it goes through the store's own checkout.
+    url = buy_now_url(kit, source="online_store")
+    assert 'class="store-bar"' in client.get(url).get_data(as_text=True)
+    response = client.post_form(url, checkout_form(client, url))
+    assert response.status_code == 303
+    assert [(o.sales_channel, o.checkout) for o in orders()] == [("online_store", "store")]
+
+
+def test_the_store_checkout_sells_only_what_the_online_store_shows(client, store, make_product):
+    use_store_checkout()
+    mug = make_product(title="Facebook Mug", stock=4, online_store=False)
+    url = buy_now_url(mug)
+    page = client.get(url)
+    assert page.status_code == 422
+    assert "Facebook Mug can't be bought in the online store." in unescape(page.get_data(as_text=True))
+    assert client.post_form(url, typed_form()).status_code == 422
+    assert orders() == [] and stock_of(mug) == 4
+
+
+def test_nothing_is_sold_on_facebook_before_the_shop_is_approved(client, auth, shirt):
+    set_store(review_state="submitted")
+    auth.facebook_login("alex@example.com")
+    for source in ({}, {"source": "messenger"}):
+        url = buy_now_url(shirt, **source)
+        page = client.get(url)
+        assert page.status_code == 422
+        assert ("Linen Shirt can't be bought on Facebook yet: the Page's shop opens once Facebook "
+                "has approved it.") in unescape(page.get_data(as_text=True))
+        assert client.post_form(url, typed_form(f"key-{len(source)}")).status_code == 422
+    assert orders() == [] and stock_of(shirt) == 5
+
+
+def test_the_rule_holds_for_any_caller_of_place_order(app, store, make_product):
+    from pageshop import checkout as checkouts
+
+    kit = make_product(title="Knitting Starter Kit", facebook=False)
+    kind = checkouts.checkout_kind(store)
+    details = checkouts.CheckoutDetails(
+        email="alex@example.com", first_name="Alex", last_name="Rivera", address="1 Main St",
+        city="Springfield", region="IL", postal_code="62701", country="US",
+        shipping_rate_id=db.session.scalar(db.select(ShippingRate.id)), card_number="1",
+        idempotency_key="from-elsewhere")
+    with app.test_request_context(), pytest.raises(checkouts.DomainError, match="can't be bought on Facebook"):
+        checkouts.place_order(store, kind, checkouts.buy_now_lines(kit.variants[0].id, 1), details,
+                              status_url=lambda order: "/orders/x")
     assert orders() == []
 
 
@@ -360,6 +524,27 @@ def test_not_you_switches_account_and_keeps_what_was_typed(client, auth, shirt):
     assert 'value=""' in card
 
 
+def test_not_you_forgets_the_previous_accounts_email(client, auth, shirt):
+    auth.facebook_login("alex@example.com")
+    url = buy_now_url(shirt)
+    form = checkout_form(client, url, email=None)
+    assert 'value="alex@example.com"' in client.get(url).get_data(as_text=True)  # from Alex's account
+    client.post_form("/checkout/switch-account",
+                     dict(form, email="Alex@Example.com ", action="not_you", return_to=url))
+    auth.facebook_login("sam@example.com")
+    html = client.get(url).get_data(as_text=True)
+    email = re.search(r'<input[^>]*name="email"[^>]*>', html).group(0)
+    assert 'value="sam@example.com"' in email
+    assert "alex@example.com" not in html.lower()
+
+    # An e-mail the shopper typed is theirs: it stays whoever logs in.
+    client.post_form("/checkout/switch-account",
+                     dict(form, email="robin@example.com", action="not_you", return_to=url))
+    auth.facebook_login("alex@example.com")
+    email = re.search(r'<input[^>]*name="email"[^>]*>', client.get(url).get_data(as_text=True)).group(0)
+    assert 'value="robin@example.com"' in email
+
+
 def test_log_in_from_the_widget_keeps_what_was_typed(client, shirt):
     url = buy_now_url(shirt)
     typed = checkout_form(client, url, address="77 Oak Ave")
@@ -443,7 +628,7 @@ def test_the_same_form_sent_twice_at_once_makes_one_order(app, shirt):
 def test_two_shoppers_for_the_last_item_make_one_order(app, store, make_product):
     last = make_product(title="Last Scarf", price_cents=2000, stock=1)
     results = _place_at_once(app, last.variants[0].id, ["key-a", "key-b"])
-    assert sorted(results, key=str) == [1001, "Last Scarf is sold out. Remove it to place your order."]
+    assert sorted(results, key=str) == [1001, "Last Scarf is sold out."]  # a Buy Now: no cart
     assert len(orders()) == 1
     assert stock_of(last) == 0
 

@@ -1,4 +1,5 @@
 """The test gateway (card "1", "2", "3") and discount codes on the store's checkout."""
+import re
 from datetime import timedelta
 from html import unescape
 
@@ -89,6 +90,21 @@ def test_a_failed_payment_places_no_order_and_takes_no_stock(client, shirt, card
     assert db.session.scalar(db.select(Store.next_order_number)) == 1001
 
 
+@pytest.mark.parametrize("card, message", [
+    ("2", "Your card was declined. Try another card."),
+    ("3", "The payment gateway had a problem and nothing was charged. Please try again."),
+])
+def test_a_refused_payment_is_said_at_the_top_of_the_page(client, shirt, card, message):
+    url = url_for_shirt(shirt)
+    response = client.post_form(url, checkout_form(client, url, card_number=card))
+    html = unescape(response.get_data(as_text=True))
+    alert = re.search(r'<p[^>]*role="alert"[^>]*>(.*?)</p>', html, re.S)
+    assert alert and message in alert.group(1)
+    assert html.index('role="alert"') < html.index('name="email"')  # above the form, where the page opens
+    assert f'id="card_number-error">{message}' in html  # and still next to the card number
+    assert order_count() == 0
+
+
 def test_after_a_decline_the_same_form_can_pay_with_another_card(client, shirt):
     url = url_for_shirt(shirt)
     form = checkout_form(client, url, card_number="2")
@@ -164,6 +180,54 @@ def test_the_summary_shows_the_discount_before_the_order(client, store_checkout,
     url = url_for_shirt(shirt) + "&discount_code=SAVE10"
     html = client.htmx("get", url, target="order-summary").get_data(as_text=True)
     assert "Discount (SAVE10)" in html and "-$4.00" in html and "$41.00" in html
+
+
+def test_apply_shows_the_code_in_the_summary_before_the_order(client, store_checkout, shirt):
+    add_code("SAVE10")
+    url = url_for_shirt(shirt)
+    page = client.get(url).get_data(as_text=True)
+    assert ">Apply</button>" in page and 'data-enter-clicks="apply-discount"' in page
+
+    # With htmx, "Apply" (or Enter in the field) swaps the summary, and the field out of band.
+    response = client.htmx("get", url + "&discount_code=save10&apply_discount=1", target="order-summary",
+                           trigger="apply_discount")
+    html = unescape(response.get_data(as_text=True))
+    assert response.status_code == 200 and "<html" not in html
+    assert "Discount (SAVE10)" in html and "-$4.00" in html and "$41.00" in html
+    assert 'id="discount-field" class="discount-field" hx-swap-oob="true"' in html
+    assert "Code SAVE10 applied." in html
+
+    # A code that can't be used is said next to the field at once, not after "Place order".
+    response = client.htmx("get", url + "&discount_code=nope&apply_discount=1", target="order-summary",
+                           trigger="apply_discount")
+    html = unescape(response.get_data(as_text=True))
+    assert response.status_code == 422
+    assert 'id="discount_code-error">The discount code "NOPE" doesn\'t exist.' in html
+    assert "Discount (" not in html and "$45.00" in html
+    assert order_count() == 0 and times_used("SAVE10") == 0
+
+
+def test_apply_without_javascript_shows_the_page_again_and_places_no_order(client, store_checkout, shirt):
+    add_code("SAVE10")
+    url = url_for_shirt(shirt)
+    form = checkout_form(client, url, discount_code="save10", apply_discount="1")
+    response = client.post_form(url, form)
+    html = unescape(response.get_data(as_text=True))
+    assert response.status_code == 200
+    assert "Discount (SAVE10)" in html and "$41.00" in html and "Code SAVE10 applied." in html
+    assert 'value="1 Main St"' in html  # what was typed stays
+    assert f'value="{form["idempotency_key"]}"' in html
+
+    response = client.post_form(url, dict(form, discount_code="nope"))
+    html = unescape(response.get_data(as_text=True))
+    assert response.status_code == 422
+    assert 'id="discount_code-error">The discount code "NOPE" doesn\'t exist.' in html
+    assert order_count() == 0 and times_used("SAVE10") == 0
+
+    # "Place order" afterwards places it with the code.
+    del form["apply_discount"]
+    assert client.post_form(url, form).status_code == 303
+    assert order_count() == 1 and times_used("SAVE10") == 1
 
 
 def test_a_use_is_counted_only_while_the_limit_allows(store):

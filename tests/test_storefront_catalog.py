@@ -266,6 +266,44 @@ def test_unpublished_or_unknown_products_are_not_found(client, store, make_produ
     assert "store-bar" in html  # shown in the online store's look
 
 
+def test_facebook_only_products_are_not_for_sale_before_the_shop_is_approved(client, store, make_product):
+    _set_store(review_state="submitted")
+    mug = make_product(title="Facebook Mug", online_store=False)
+    response = client.get(f"/products/{mug.handle}")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 404
+    assert "isn&#39;t open yet" in html and "Buy Now" not in html and "Add to cart" not in html
+    response = client.post_form(f"/products/{mug.handle}/buy", {"variant": mug.variants[0].id, "quantity": "1"})
+    assert response.status_code == 404
+
+    # A product the online store has too is sold there meanwhile.
+    both = make_product(title="Both Mug")
+    html = client.get(f"/products/{both.handle}").get_data(as_text=True)
+    assert "store-bar" in html and ">Buy Now</button>" in html
+    response = client.post_form(f"/products/{both.handle}/buy", {"variant": both.variants[0].id, "quantity": "1"})
+    assert response.headers["Location"] == f"/checkout?variant={both.variants[0].id}&quantity=1&source=online_store"
+
+
+def test_a_product_the_checkout_cannot_sell_is_not_offered(client, store, make_product):
+    _set_store(checkout_choice="store")  # the store's own checkout sells what the online store shows
+    mug = make_product(title="Facebook Mug", online_store=False)
+    html = client.get(f"/products/{mug.handle}").get_data(as_text=True)
+    assert "Facebook Mug can&#39;t be bought in the online store." in html
+    assert re.search(r"disabled>Buy Now</button>", html)
+    assert re.search(r"disabled>Add to cart</button>", html)
+    response = client.post_form(f"/products/{mug.handle}/buy", {"variant": mug.variants[0].id, "quantity": "1"})
+    assert response.status_code == 422
+
+
+def test_buy_now_from_the_online_store_uses_the_store_checkout(client, store, make_product):
+    kit = make_product(title="Knitting Kit", facebook=False)
+    html = client.get(f"/products/{kit.handle}").get_data(as_text=True)
+    assert "store-bar" in html and re.search(r"[^d]>Buy Now</button>", html)
+    response = client.post_form(f"/products/{kit.handle}/buy",
+                                {"variant": kit.variants[0].id, "quantity": "1", "channel": "online_store"})
+    assert response.headers["Location"] == f"/checkout?variant={kit.variants[0].id}&quantity=1&source=online_store"
+
+
 def test_bad_variant_ids_are_not_found(client, store, make_product):
     product = make_product(title="Shirt")
     other = make_product(title="Other")

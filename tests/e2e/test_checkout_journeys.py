@@ -77,7 +77,40 @@ def test_store_checkout_takes_a_discount_code(page: Page, shop, make_product):
 
     page.get_by_label("Email").fill("robin@example.com")
     fill_address(page, country="Germany")  # the store's own checkout ships anywhere
-    page.get_by_label("Discount code").fill("welcome10")
+    summary = page.locator("#order-summary")
+    code = page.get_by_label("Discount code")
+    posted = []
+    page.on("request", lambda request: posted.append(request.url) if request.method == "POST" else None)
+
+    # A code that can't be used is said at once, next to the field; Enter applies it, never orders.
+    code.fill("nope")
+    code.press("Enter")
+    expect(page.get_by_text("The discount code \"NOPE\" doesn't exist.")).to_be_visible()
+    expect(code).to_have_attribute("aria-invalid", "true")
+    expect(summary).to_contain_text("$65.00")
+
+    # The right code shows in the summary before the order is placed.
+    code.fill("welcome10")
+    code.press("Enter")
+    expect(summary).to_contain_text("Discount (WELCOME10)")
+    expect(summary).to_contain_text("-$6.00")
+    expect(summary).to_contain_text("$59.00")
+    expect(page.get_by_text("Code WELCOME10 applied.")).to_be_visible()
+    expect(page.get_by_text("doesn't exist")).to_have_count(0)
+    page.get_by_role("button", name="Apply").click()
+    expect(summary).to_contain_text("$59.00")
+    assert posted == [] and order_count() == 0
+    expect(page).to_have_url(re.compile(r"/checkout\?"))
+
+    # A declined card: the page opens at the top, where the message is.
+    page.get_by_label("Card number").fill("2")
+    page.get_by_role("button", name="Place order").click()
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("Your card was declined. Try another card.")
+    expect(alert).to_be_in_viewport()
+    assert order_count() == 0
+
+    page.get_by_label("Card number").fill("1")
     page.get_by_role("button", name="Place order").click()
 
     expect(page.get_by_role("heading", name="Order #1001")).to_be_visible()
