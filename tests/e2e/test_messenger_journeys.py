@@ -72,14 +72,26 @@ def test_opt_in_receipt_shipping_then_turn_off(people, shop, make_product):
     db.session.rollback()
     assert db.session.scalars(db.select(Notification.event).order_by(Notification.id)).all() == [
         "order_confirmation", "shipping_update"]  # nothing queued for "delivered"
+    # A long conversation, so that it scrolls: the product cards must still show in it.
+    for n in range(12):
+        shopper.get_by_label("Message").fill(f"Question {n + 1:02d}")
+        shopper.get_by_role("button", name="Send").click()
+        expect(shopper.locator(".bubble.out", has_text=f"Question {n + 1:02d}")).to_be_visible(timeout=ARRIVES)
+    conversation = shopper.get_by_role("log", name="Conversation")
+    assert conversation.evaluate("m => m.scrollHeight > m.clientHeight"), "the conversation scrolls"
     # and search in the chat ends in the Facebook checkout with that item
     shopper.get_by_role("button", name="Search products").click()
     expect(shopper.get_by_text("What are you looking for?")).to_be_visible(timeout=ARRIVES)
     shopper.get_by_label("Message").fill("apron")
     shopper.get_by_role("button", name="Send").click()
-    expect(shopper.get_by_role("link", name="Buy Now")).to_have_attribute(
+    buy_now = conversation.get_by_role("link", name="Buy Now")
+    expect(buy_now).to_have_attribute(
         "href", f"http://127.0.0.1:{shop.server.server_port}/checkout?variant={apron.variants[0].id}"
                 f"&quantity=1&source=messenger", timeout=ARRIVES)
+    # scrolled to, the card is shown whole, not squeezed to nothing
+    buy_now.scroll_into_view_if_needed()
+    expect(buy_now).to_be_in_viewport(ratio=1)
+    expect(conversation.get_by_role("link", name="View", exact=True)).to_be_in_viewport(ratio=1)
     expect(shopper.get_by_role("region", name="Delivery update for order #1001")).to_have_count(0)
 
 
