@@ -1,4 +1,4 @@
-"""The admin on a phone: a merchant can find their way."""
+"""The admin on a phone and the tabs of "Messenger customizations" (A7): a merchant can find their way."""
 from __future__ import annotations
 
 import pytest
@@ -40,3 +40,22 @@ def test_the_admin_fits_a_phone_with_its_navigation_above_the_page(merchant_on_a
     table = page.get_by_role("table")
     assert table.evaluate("t => t.scrollWidth > t.clientWidth && getComputedStyle(t).overflowX === 'auto'")
 
+
+def test_the_customization_tabs_are_tabs_with_the_current_one_marked(page: Page, shop):
+    admin_sign_in(page, shop.base)
+    page.goto(shop.url("/admin/messenger/customizations?event=shipping_update"))
+    tabs = page.get_by_role("navigation", name="Order messages")
+    current = tabs.get_by_role("link", name="Shipping update")
+    expect(current).to_have_attribute("aria-current", "page")
+    expect(tabs.locator("[aria-current]")).to_have_count(1)
+    style = "el => { const s = getComputedStyle(el); return [s.borderBottomWidth, s.borderBottomColor, s.color]; }"
+    width, line, color = current.evaluate(style)
+    assert width == "3px" and line == color == "rgb(24, 119, 242)"  # underlined in Facebook blue
+    other = tabs.get_by_role("link", name="Out for delivery")
+    assert other.evaluate(style)[1] == "rgba(0, 0, 0, 0)"
+    # the tabs don't run together: space between one and the next
+    boxes = [tabs.get_by_role("link", name=n).bounding_box() for n in
+             ("Order confirmation", "Shipping update", "Out for delivery", "Delivered")]
+    for left, right in zip(boxes, boxes[1:]):
+        assert right["x"] - (left["x"] + left["width"]) >= 4
+    assert current.evaluate("el => parseFloat(getComputedStyle(el).paddingLeft)") >= 8  # padded, not bare text
