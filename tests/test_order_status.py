@@ -1,4 +1,5 @@
 """S7: the order status page reached by its secret link, and S9: the Facebook purchase history."""
+import re
 from datetime import timedelta
 from html import unescape
 
@@ -94,6 +95,9 @@ def test_purchase_history_needs_a_facebook_login(client, store):
     assert response.status_code == 200
     assert "Log in to Facebook to see the orders" in html
     assert 'href="/facebook/login?next=/purchase-history' in html
+    # the page itself offers the log-in, not only Facebook's bar
+    assert re.search(r'<a class="button primary" href="/facebook/login\?next=/purchase-history">\s*Log in to Facebook</a>',
+                     html)
 
 
 def test_purchase_history_lists_only_the_accounts_facebook_orders(client, auth, store, make_order,

@@ -7,7 +7,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from pageshop.extensions import db
 from pageshop.models import FacebookAccount
-from tests.e2e.driver import facebook_log_in
+from tests.e2e.driver import PASSWORD
 
 PHONE = {"width": 390, "height": 844}
 
@@ -28,7 +28,12 @@ def test_cart_and_purchase_history_fit_a_phone(phone: Page, shop, make_product, 
     blanket = make_product(title="Hand-woven Merino Wool Throw Blanket",
                            variants=[("Large / Charcoal Grey", 12000, 5), ("Small / Oat", 9000, 5)])
     mug = make_product(title="Stoneware Mug", price_cents=1800, stock=9)
-    facebook_log_in(phone, shop.base, next_path="/")
+    phone.goto(shop.url("/purchase-history"))  # logged out: the page offers to log in, and comes back
+    phone.get_by_role("main").get_by_role("link", name="Log in to Facebook").click()
+    phone.get_by_label("Email").fill("alex@example.com")
+    phone.get_by_label("Password").fill(PASSWORD)
+    phone.get_by_role("button", name="Log in").click()
+    expect(phone.get_by_text("You haven't bought anything on Facebook yet.")).to_be_visible()
     for product in (blanket, mug):
         phone.goto(shop.url(f"/products/{product.handle}"))
         phone.get_by_label("Quantity").fill("2")
