@@ -7,6 +7,7 @@ views keep it in the Flask session as session["cart_token"]).
 - set_quantity(cart, item_id, quantity) -> CartItem | None: 0 removes the line (then None).
 - remove(cart, item_id): removes the line.
 - cart_lines(cart) -> CartSummary: the lines with product, variant, prices, and the subtotal.
+- item_count(token) -> int: how many items the cart holds (quantities added up), in one query.
 - clear_cart(token, commit=True): empties the cart after an order was placed from it; pass
   commit=False to make it part of the order's own transaction.
 
@@ -19,7 +20,7 @@ import secrets
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -164,6 +165,17 @@ def cart_lines(cart: Cart | None) -> CartSummary:
     ).all()
     lines = [CartLine(item=item, variant=item.variant, product=item.variant.product) for item in items]
     return CartSummary(lines=lines, subtotal_cents=sum(line.total_cents for line in lines))
+
+
+def item_count(token: str | None) -> int:
+    """The number of items in the cart with this token (0 without one), for the header's "Cart (n)"."""
+    if not token:
+        return 0
+    return db.session.scalar(
+        select(func.coalesce(func.sum(CartItem.quantity), 0))
+        .join(Cart, Cart.id == CartItem.cart_id)
+        .where(Cart.token == token)
+    ) or 0
 
 
 def clear_cart(token: str | None, commit: bool = True) -> None:

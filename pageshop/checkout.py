@@ -477,6 +477,15 @@ def deliver_confirmation(order: Order, timeout: float = 3.0) -> None:
         mail.deliver(email_id, timeout=timeout)
 
 
+def confirmation_state(order: Order) -> str | None:
+    """Where the order's confirmation e-mail is: "sent"; "queued" (about to be sent, or retried);
+    "not_sent" (kept: no SMTP server configured yet); "failed"; None when the order has none."""
+    from .models import Email
+
+    return db.session.scalar(
+        select(Email.state).where(Email.dedupe_key == f"order-confirmation:{order.id}"))
+
+
 # --- after checkout: the order status page and the purchase history --------------------------
 
 

@@ -16,6 +16,13 @@ from .shop import product_channel, product_context
 CART_TOKEN = "cart_token"
 CART_TARGET = "cart"
 NOTICE_TARGET = "cart-notice"
+CART_LINK_TARGET = "cart-link"  # the header's "Cart (n)" link, refreshed on "cart-updated"
+
+
+@bp.app_context_processor
+def cart_link_context():
+    """`cart_item_count()` for the header's cart link: a query only where a page shows the link."""
+    return {"cart_item_count": lambda: carts.item_count(session.get(CART_TOKEN))}
 
 
 def _htmx_target() -> str | None:
@@ -38,6 +45,7 @@ def _render_cart(status: int = 200, errors: dict | None = None, cart_error: str 
     else:
         response = make_response(render_template("storefront/cart.html", **context), status)
     response.vary.add("HX-Request")
+    response.vary.add("HX-Target")
     return response
 
 
@@ -53,6 +61,11 @@ def _refusals(summary) -> dict:
 
 @bp.get("/cart")
 def cart():
+    if _htmx_target() == CART_LINK_TARGET:
+        response = make_response(render_template("storefront/_cart_link.html"))
+        response.vary.add("HX-Request")
+        response.vary.add("HX-Target")
+        return response
     return _render_cart()
 
 

@@ -13,6 +13,7 @@ from pageshop.messenger.chat import (
     choose_menu,
     choose_quick_reply,
     conversation_messages,
+    question_with_quick_replies,
     send_message,
     shopper_view,
 )
@@ -39,7 +40,10 @@ def messenger():
         messages = conversation_messages(view.conversation, after)
         if not messages:
             return "", 204, {"Vary": "HX-Request, HX-Target"}
-        response = make_response(render_template("storefront/_message_updates.html", messages=messages))
+        # The question shown last until now is overtaken: its quick replies are disabled on screen.
+        response = make_response(render_template(
+            "storefront/_message_updates.html", messages=messages,
+            overtaken_question=question_with_quick_replies(view.conversation, after)))
     else:
         messages = conversation_messages(view.conversation)
         response = make_response(render_template(

@@ -26,6 +26,7 @@ def order_status(token):
         "storefront/order_status.html", order=order,
         timeline=checkouts.order_timeline(order),
         messenger_account=checkouts.messenger_updates_account(order),
+        confirmation_state=checkouts.confirmation_state(order),
         country=country_name(order.country),
         layout="storefront/_layout.html" if order.checkout == "facebook"
         else "storefront/_online_store_layout.html",

@@ -200,3 +200,39 @@ def test_cart_functions(app, store, make_product):
     assert carts.cart_lines(carts.get_cart(cart.token)).is_empty
     assert carts.cart_lines(None).is_empty
     assert carts.get_cart("no-such-token") is None
+
+
+def _header_cart_link(html: str) -> str:
+    return re.search(r'<span id="cart-link"[^>]*>\s*<a href="/cart">([^<]*)</a>', html).group(1)
+
+
+def test_the_header_shows_how_many_items_are_in_the_cart(client, store, make_product):
+    shirt = make_product(title="Linen Shirt", variants=[("S", 3000, 5), ("M", 3500, 5)])
+    assert _header_cart_link(client.get("/").get_data(as_text=True)) == "Cart"
+    _add(client, shirt.variants[0], "2")
+    _add(client, shirt.variants[1], "1")
+    for path in ("/", "/shop", f"/products/{shirt.handle}", "/cart", f"/products/{shirt.handle}?channel=online_store"):
+        assert _header_cart_link(client.get(path).get_data(as_text=True)) == "Cart (3)", path
+
+
+def test_the_header_link_refreshes_itself_when_the_cart_changes(client, store, make_product):
+    mug = make_product(title="Mug", stock=5)
+    html = client.get("/").get_data(as_text=True)
+    link = re.search(r'<span id="cart-link"[^>]*>', html).group(0)
+    assert 'hx-get="/cart"' in link and 'hx-trigger="cart-updated from:body"' in link
+    assert 'hx-swap="outerHTML"' in link
+
+    response = _add(client, mug.variants[0], "2", htmx=True)
+    assert response.headers["HX-Trigger"] == "cart-updated"  # heard by the header's link
+    fragment = client.htmx("get", "/cart", target="cart-link")
+    html = fragment.get_data(as_text=True)
+    assert "<html" not in html and "Your cart" not in html
+    assert _header_cart_link(html) == "Cart (2)"
+    assert {"HX-Request", "HX-Target"} <= {v.strip() for v in fragment.headers["Vary"].split(",")}
+
+    item_id = _item_id(client.get("/cart").get_data(as_text=True))
+    response = client.htmx("post", f"/cart/items/{item_id}", target="cart", data={"quantity": "4"})
+    assert response.headers["HX-Trigger"] == "cart-updated"
+    assert _header_cart_link(client.htmx("get", "/cart", target="cart-link").get_data(as_text=True)) == "Cart (4)"
+    client.htmx("post", f"/cart/items/{item_id}/remove", target="cart")
+    assert _header_cart_link(client.htmx("get", "/cart", target="cart-link").get_data(as_text=True)) == "Cart"

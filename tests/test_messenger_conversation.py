@@ -258,3 +258,56 @@ def test_two_first_orders_at_once_share_one_conversation(app, store, make_facebo
     assert ours.id == theirs.id
     assert db.session.scalars(db.select(db.func.count(Conversation.id))).one() == 1
     assert db.session.get(FacebookAccount, account.id).name == "Alex R."
+
+
+def test_a_new_conversation_says_what_the_shopper_can_do(app, store, client, auth):
+    auth.facebook_login()
+    html = client.get("/messenger").get_data(as_text=True)
+    assert "Start a conversation with Maple &amp; Thread" in html
+    assert "“Search products”" in html and "“Order update settings”" in html
+    client.post_form("/messenger/messages", {"text": "Hello"})
+    assert "Start a conversation with" not in client.get("/messenger").get_data(as_text=True)
+
+
+def test_enter_sends_from_a_script_file_not_an_inline_one(app, store, client, auth):
+    auth.facebook_login()
+    html = client.get("/messenger").get_data(as_text=True)
+    assert re.search(r'<script src="/static/js/messenger\.js" defer></script>', html)
+    assert not re.search(r"<script(?![^>]*\ssrc=)", html)  # every script is a file
+    assert "hx-on" not in html
+    assert "Enter sends; Shift+Enter starts a new line." in html
+
+
+def quick_replies(html, question_id):
+    return re.search(rf'<fieldset class="quick-replies" id="quick-replies-{question_id}"[^>]*>', html).group(0)
+
+
+def test_quick_replies_are_disabled_once_a_later_message_exists(app, store, client, auth):
+    auth.facebook_login()
+    client.post_form("/messenger/menu", {"choice": "order_update_settings"})
+    question = db.session.scalars(db.select(Message).filter_by(kind="quick_replies")).one()
+    html = client.get("/messenger").get_data(as_text=True)
+    assert " disabled" not in quick_replies(html, question.id)  # the newest message: it can be answered
+
+    # The live page has it on screen; the poll that brings the answer disables it there too.
+    after = last_id(html)
+    assert after == question.id
+    client.htmx("post", "/messenger/quick-reply", data={"choice": "keep"})
+    poll = client.htmx("get", f"/messenger?after={after}", target="messages")
+    fragment = poll.get_data(as_text=True)
+    assert "You&#39;ll keep getting order updates" in fragment
+    oob = quick_replies(fragment, question.id)
+    assert " disabled" in oob and 'hx-swap-oob="true"' in oob
+    assert ">Keep receiving updates</button>" in fragment
+
+    # reloaded: answered, so disabled; a new question asked is the one that can be answered
+    client.post_form("/messenger/menu", {"choice": "order_update_settings"})
+    newer = db.session.scalars(db.select(Message).filter_by(kind="quick_replies").order_by(Message.id.desc())).first()
+    html = client.get("/messenger").get_data(as_text=True)
+    assert " disabled" in quick_replies(html, question.id)
+    assert " disabled" not in quick_replies(html, newer.id)
+    # polled after the menu choice: the question comes, already overtaken by the next message
+    client.post_form("/messenger/messages", {"text": "thanks"})
+    fragment = client.htmx("get", f"/messenger?after={newer.id - 1}", target="messages").get_data(as_text=True)
+    assert " disabled" in quick_replies(fragment, newer.id)
+    assert fragment.count("<fieldset") == 1  # nothing out of band: the last shown was no question

@@ -122,3 +122,14 @@ def test_customizations_need_a_signed_in_admin(app, store, client):
     response = client.get(URL)
     assert response.status_code == 302
     assert "/admin/sign-in" in response.headers["Location"]
+
+
+def test_the_order_message_tabs_mark_the_current_one(app, store, client, auth):
+    import re
+
+    auth.sign_in()
+    for query, current in (("", "Order confirmation"), ("?event=out_for_delivery", "Out for delivery")):
+        html = client.get(URL + query).get_data(as_text=True)
+        tabs = re.search(r'<nav class="tabs" aria-label="Order messages">(.*?)</nav>', html, re.S).group(1)
+        assert re.findall(r'<a [^>]*aria-current="page"[^>]*>([^<]+)</a>', tabs) == [current]
+        assert len(re.findall(r"<a ", tabs)) == 4

@@ -1,4 +1,5 @@
 """S7: the order status page reached by its secret link, and S9: the Facebook purchase history."""
+import re
 from datetime import timedelta
 from html import unescape
 
@@ -94,6 +95,9 @@ def test_purchase_history_needs_a_facebook_login(client, store):
     assert response.status_code == 200
     assert "Log in to Facebook to see the orders" in html
     assert 'href="/facebook/login?next=/purchase-history' in html
+    # the page itself offers the log-in, not only Facebook's bar
+    assert re.search(r'<a class="button primary" href="/facebook/login\?next=/purchase-history">\s*Log in to Facebook</a>',
+                     html)
 
 
 def test_purchase_history_lists_only_the_accounts_facebook_orders(client, auth, store, make_order,
@@ -121,3 +125,51 @@ def test_an_account_without_orders_is_told_so(client, auth, store):
     auth.facebook_login("sam@example.com")
     html = unescape(client.get("/purchase-history").get_data(as_text=True))
     assert "You haven't bought anything on Facebook yet." in html
+
+
+# --- the confirmation e-mail, as it is ----------------------------------------------------------
+
+
+def confirmation_line(html):
+    return " ".join(re.search(r'<p class="muted confirmation-email">(.*?)</p>', html, re.S).group(1).split())
+
+
+@pytest.mark.parametrize("state, shown", [
+    ("sent", "Confirmation sent to alex@example.com"),
+    ("queued", "Confirmation will be sent to alex@example.com"),
+    ("not_sent", "No confirmation e-mail has been sent to alex@example.com yet."),
+    ("failed", "The confirmation e-mail to alex@example.com couldn't be sent."),
+    (None, "No confirmation e-mail has been sent to alex@example.com yet."),
+])
+def test_the_page_says_what_became_of_the_confirmation_email(client, order, state, shown):
+    from pageshop.models import Email
+
+    if state:
+        db.session.add(Email(kind="order_confirmation", order_id=order.id, recipient=order.email,
+                             subject="Order #1001 confirmed", body="…", sender_name="Facebook",
+                             sender_email="notification@facebookmail.example", state=state,
+                             dedupe_key=f"order-confirmation:{order.id}"))
+        db.session.commit()
+    assert confirmation_line(page_of(client, order)) == shown
+
+
+def test_without_an_smtp_server_the_page_does_not_claim_the_email_was_sent(client, store, make_product):
+    from .factories import checkout_form
+
+    shirt = make_product(title="Linen Shirt", stock=5)
+    url = f"/checkout?variant={shirt.variants[0].id}&quantity=1"
+    response = client.post_form(url, checkout_form(client, url, email="pat@example.com"))
+    html = unescape(client.get(response.headers["Location"]).get_data(as_text=True))
+    assert "Confirmation sent to" not in html
+    assert confirmation_line(html) == "No confirmation e-mail has been sent to pat@example.com yet."
+
+
+def test_with_an_smtp_server_the_page_says_the_email_was_sent(client, store, make_product, smtp_server):
+    from .factories import checkout_form
+
+    shirt = make_product(title="Linen Shirt", stock=5)
+    url = f"/checkout?variant={shirt.variants[0].id}&quantity=1"
+    response = client.post_form(url, checkout_form(client, url, email="pat@example.com"))
+    smtp_server.wait_for(1)
+    html = unescape(client.get(response.headers["Location"]).get_data(as_text=True))
+    assert confirmation_line(html) == "Confirmation sent to pat@example.com"

@@ -188,3 +188,13 @@ def conversation_messages(conversation: Conversation | None, after_id: int = 0) 
         db.select(Message).where(Message.conversation_id == conversation.id, Message.id > after_id)
         .order_by(Message.id)
     ))
+
+
+def question_with_quick_replies(conversation: Conversation | None, message_id: int) -> Message | None:
+    """Message `message_id` of this conversation if it is the Page's question with quick replies."""
+    if conversation is None or not message_id:
+        return None
+    message = db.session.get(Message, message_id)
+    if message is None or message.conversation_id != conversation.id or message.kind != "quick_replies":
+        return None
+    return message

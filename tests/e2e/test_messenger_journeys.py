@@ -66,20 +66,46 @@ def test_opt_in_receipt_shipping_then_turn_off(people, shop, make_product):
     shopper.get_by_role("button", name="Turn off order updates").click()
     expect(shopper.get_by_text("You won't get order updates from Maple & Thread anymore.")).to_be_visible(
         timeout=ARRIVES)
+    # answered: the question's quick replies can't be tapped again
+    expect(shopper.get_by_role("button", name="Turn off order updates")).to_be_disabled()
+    expect(shopper.get_by_role("button", name="Keep receiving updates")).to_be_disabled()
 
     merchant.get_by_role("button", name="Mark as delivered").click()
     expect(merchant.get_by_text("Order #1001 is delivered.")).to_be_visible()
     db.session.rollback()
     assert db.session.scalars(db.select(Notification.event).order_by(Notification.id)).all() == [
         "order_confirmation", "shipping_update"]  # nothing queued for "delivered"
+    # Shift+Enter starts a new line, Enter sends
+    composer = shopper.get_by_label("Message")
+    composer.fill("Two lines:")
+    composer.press("Shift+Enter")
+    composer.press_sequentially("the second one")
+    expect(composer).to_have_value("Two lines:\nthe second one")
+    composer.press("Enter")
+    sent = shopper.locator(".bubble.out", has_text="the second one")
+    expect(sent).to_be_visible(timeout=ARRIVES)
+    assert sent.evaluate("el => el.firstChild.textContent") == "Two lines:\nthe second one"
+    expect(composer).to_have_value("")
+    # A long conversation, so that it scrolls: the product cards must still show in it.
+    for n in range(12):
+        shopper.get_by_label("Message").fill(f"Question {n + 1:02d}")
+        shopper.get_by_label("Message").press("Enter")  # Enter sends
+        expect(shopper.locator(".bubble.out", has_text=f"Question {n + 1:02d}")).to_be_visible(timeout=ARRIVES)
+    conversation = shopper.get_by_role("log", name="Conversation")
+    assert conversation.evaluate("m => m.scrollHeight > m.clientHeight"), "the conversation scrolls"
     # and search in the chat ends in the Facebook checkout with that item
     shopper.get_by_role("button", name="Search products").click()
     expect(shopper.get_by_text("What are you looking for?")).to_be_visible(timeout=ARRIVES)
     shopper.get_by_label("Message").fill("apron")
     shopper.get_by_role("button", name="Send").click()
-    expect(shopper.get_by_role("link", name="Buy Now")).to_have_attribute(
+    buy_now = conversation.get_by_role("link", name="Buy Now")
+    expect(buy_now).to_have_attribute(
         "href", f"http://127.0.0.1:{shop.server.server_port}/checkout?variant={apron.variants[0].id}"
                 f"&quantity=1&source=messenger", timeout=ARRIVES)
+    # the conversation scrolls to its newest message by itself, and the card is shown whole, not
+    # squeezed to nothing
+    expect(buy_now).to_be_in_viewport(ratio=1)
+    expect(conversation.get_by_role("link", name="View", exact=True)).to_be_in_viewport(ratio=1)
     expect(shopper.get_by_role("region", name="Delivery update for order #1001")).to_have_count(0)
 
 

@@ -28,17 +28,21 @@ def test_shopper_finds_a_product_and_manages_the_cart(page: Page, shop, make_pro
     expect(offer).to_contain_text("$30.00")
     page.get_by_label("Options").select_option(label="M / Blue")
     expect(offer).to_contain_text("$35.00")
+    cart_link = page.get_by_role("banner").get_by_role("link", name=re.compile(r"^Cart"))
+    expect(cart_link).to_have_text("Cart")
     page.get_by_label("Quantity").fill("2")
     page.get_by_role("button", name="Add to cart").click()
     expect(page.get_by_role("status").filter(has_text="Added to your cart")).to_contain_text(
         "Linen Shirt (M / Blue) × 2")
+    expect(cart_link).to_have_text("Cart (2)")  # the header counts the items, updated in place
 
     page.goto(shop.url("/shop?q=tote"))
     page.get_by_role("link", name="Linen Tote").click()
     page.get_by_role("button", name="Add to cart").click()
     expect(page.get_by_text("Added to your cart: Linen Tote × 1")).to_be_visible()
+    expect(cart_link).to_have_text("Cart (3)")
 
-    page.get_by_role("link", name="Cart", exact=True).click()
+    cart_link.click()
     subtotal = page.locator("#cart-subtotal")
     expect(subtotal).to_have_text("$85.00")
     page.evaluate("window.stillTheSamePage = true")
@@ -46,6 +50,7 @@ def test_shopper_finds_a_product_and_manages_the_cart(page: Page, shop, make_pro
     shirt.get_by_label("Quantity of Linen Shirt (M / Blue)").fill("3")
     shirt.get_by_label("Quantity of Linen Shirt (M / Blue)").press("Tab")
     expect(subtotal).to_have_text("$120.00")
+    expect(cart_link).to_have_text("Cart (4)")
 
     # more than in stock: a clear message, the cart unchanged
     page.get_by_label("Quantity of Linen Tote").fill("9")
@@ -56,5 +61,6 @@ def test_shopper_finds_a_product_and_manages_the_cart(page: Page, shop, make_pro
     page.get_by_role("row").filter(has_text="Linen Shirt").get_by_role("button", name="Remove").click()
     expect(page.get_by_role("row").filter(has_text="Linen Shirt")).to_have_count(0)
     expect(subtotal).to_have_text("$15.00")
+    expect(cart_link).to_have_text("Cart (1)")
     assert page.evaluate("window.stillTheSamePage") is True
     expect(page.get_by_role("link", name="Checkout")).to_be_visible()
