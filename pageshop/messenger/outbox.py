@@ -175,7 +175,7 @@ def deliver_notification(notification_id: int, worker_id: str) -> Notification |
             and subscription.confirmed_at is None):
         if not checkbox_confirmed(subscription.user_ref):
             return _wait_for_opt_in(notification, subscription, now)
-        subscription.confirmed_at = now  # the webhook came while the order was being placed
+        subscription.confirmed_at = now  # the webhook came before or while the order was placed
     if subscription.facebook_account is not None:
         conversation = open_conversation(subscription.page, subscription.facebook_account)
     elif transport.name != "local" and (subscription.psid or subscription.user_ref):

@@ -53,10 +53,7 @@ def on_order_placed(order: Order, opt_in_account: FacebookAccount | None = None,
     else:
         # A checkbox opt-in (graph transport) opens the window too, before its webhook arrives.
         from .graph import conversation_for_subscription
-        from .webhook import checkbox_confirmed
 
-        if checkbox_confirmed(opt_in_user_ref):  # the Platform's webhook came before the order
-            subscription.confirmed_at = now
         record_customer_action(conversation_for_subscription(subscription))
     _queue(order, subscription, "order_confirmation")
     return subscription
