@@ -34,7 +34,9 @@ from pageshop.extensions import db  # noqa: E402
 from pageshop.models import Variant  # noqa: E402
 from pageshop.seed import seed_demo  # noqa: E402
 from pageshop.worker import start_worker_thread  # noqa: E402
-from tests.e2e.driver import facebook_log_in, fill_facebook_checkout, place_order  # noqa: E402
+from tests.e2e.driver import (  # noqa: E402
+    facebook_log_in, fill_facebook_checkout, place_order, stand_in_for_facebook,
+)
 from tests.fake_messenger_platform import APP_SECRET, PAGE_TOKEN, FakeMessengerPlatform  # noqa: E402
 
 
@@ -49,15 +51,6 @@ def chromium() -> str | None:
         if candidate and os.path.exists(candidate):
             return candidate
     return None
-
-
-def shopper_at_meta(context, platform) -> None:
-    """The browser loads the fake SDK for Facebook's, whose confirmation reaches the fake Platform."""
-    sdk = open(os.path.join(ROOT, "tests", "e2e", "fake_facebook_sdk.js")).read()
-    context.route("https://connect.facebook.net/**",
-                  lambda route: route.fulfill(status=200, content_type="application/javascript", body=sdk))
-    context.expose_binding("__fakeMeta", lambda source, name, params: platform.confirm_checkbox(
-        params["user_ref"], "24681357900") if name == "MessengerCheckboxUserConfirmation" else None)
 
 
 def wait_for_receipt(page, platform, already: int, timeout: float = 15.0) -> None:
@@ -127,7 +120,7 @@ def main() -> None:
                 facebook_log_in(checkout, base)
                 messenger.goto(base + "/messenger")
             else:
-                shopper_at_meta(context, platform)
+                stand_in_for_facebook(context, platform, "24681357900", app.config["MESSENGER_APP_ID"])
                 messenger.goto(base + "/healthz")
             receipts = messenger.locator("section.receipt")
 

@@ -3,6 +3,7 @@ the benchmarks. Each step takes a Playwright page and the base URL of the runnin
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
@@ -80,3 +81,26 @@ def customize(merchant: Page, base: str, event: str, text: str, note: str) -> No
     merchant.get_by_label("Promotional note").fill(note)
     merchant.get_by_role("button", name="Save").click()
     expect(merchant.get_by_text(re.compile(r"saved\.$"))).to_be_visible()
+
+
+FAKE_FACEBOOK_SDK = Path(__file__).with_name("fake_facebook_sdk.js")
+
+
+def stand_in_for_facebook(context, platform, psid: str, app_id: str) -> list[tuple[str, dict]]:
+    """The browser context gets tests/e2e/fake_facebook_sdk.js for Facebook's SDK, and its
+    MessengerCheckboxUserConfirmation for this Page and app reaches the fake Platform, which then
+    calls the app's webhook as Meta would (the user_ref becomes this PSID's). Returns the events
+    the SDK logged, as (name, params)."""
+    sdk = FAKE_FACEBOOK_SDK.read_text()
+    logged: list[tuple[str, dict]] = []
+
+    def meta(source, name, params):
+        logged.append((name, params))
+        if (name == "MessengerCheckboxUserConfirmation" and params.get("page_id") == platform.page_id
+                and params.get("app_id") == app_id):
+            platform.confirm_checkbox(params["user_ref"], psid)
+
+    context.route("https://connect.facebook.net/**",
+                  lambda route: route.fulfill(status=200, content_type="application/javascript", body=sdk))
+    context.expose_binding("__fakeMeta", meta)
+    return logged

@@ -11,17 +11,17 @@ from __future__ import annotations
 
 import time
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from pageshop import clock
 
-from tests.e2e.driver import admin_sign_in, customize, fill_facebook_checkout, fulfil, order_id, place_order
+from tests.e2e.driver import (
+    admin_sign_in, customize, fill_facebook_checkout, fulfil, order_id, place_order, stand_in_for_facebook,
+)
 from tests.fake_messenger_platform import platform  # noqa: F401
 
-FAKE_SDK = (Path(__file__).parent / "fake_facebook_sdk.js").read_text()
 ALEX = "24681357900"  # Alex's page-scoped id (PSID) at the fake Platform
 ARRIVES = 5.0  # seconds for a message to reach Messenger: the worker polls every 0.1 s
 
@@ -30,19 +30,8 @@ ARRIVES = 5.0  # seconds for a message to reach Messenger: the worker polls ever
 def people(browser: Browser, shop, app, platform):
     app.config["PUBLIC_URL"] = shop.base
     platform.webhook_url = shop.url("/webhooks/messenger")
-    confirmations = []
-
-    def meta(source, name, params):
-        # Facebook's side of the checkbox: the SDK logged the confirmation; Meta tells the app.
-        confirmations.append((name, params))
-        if (name == "MessengerCheckboxUserConfirmation" and params.get("page_id") == platform.page_id
-                and params.get("app_id") == app.config["MESSENGER_APP_ID"]):
-            platform.confirm_checkbox(params["user_ref"], ALEX)
-
     shopper_context = browser.new_context()
-    shopper_context.route("https://connect.facebook.net/**", lambda route: route.fulfill(
-        status=200, content_type="application/javascript", body=FAKE_SDK))
-    shopper_context.expose_binding("__fakeMeta", meta)
+    confirmations = stand_in_for_facebook(shopper_context, platform, ALEX, app.config["MESSENGER_APP_ID"])
     shopper = shopper_context.new_page()
     shopper.confirmations = confirmations
     merchant = browser.new_context().new_page()
