@@ -127,20 +127,15 @@ def test_create_admin_refuses_a_bad_email_before_asking_for_a_password(runner, s
     assert db.session.scalars(db.select(AdminUser).filter_by(email=email)).first() is None
 
 
-def test_create_admin_refuses_a_short_password(runner, store):
-    result = runner.invoke(args=["create-admin", "--email", "kim@example.com"], input="short\nshort\n")
+@pytest.mark.parametrize("typed, error", [
+    ("short\nshort\n", "Error: Use a password of at least 8 characters."),
+    ("long enough\nlong enougH\n", "Error: The passwords don't match."),
+])
+def test_create_admin_refuses_a_bad_password(runner, store, typed, error):
+    result = runner.invoke(args=["create-admin", "--email", "kim@example.com"], input=typed)
 
     assert result.exit_code == 1
-    assert "Error: Use a password of at least 8 characters." in result.output
-    assert db.session.scalars(db.select(AdminUser).filter_by(email="kim@example.com")).first() is None
-
-
-def test_create_admin_refuses_passwords_that_do_not_match(runner, store):
-    result = runner.invoke(args=["create-admin", "--email", "kim@example.com"],
-                           input="long enough\nlong enougH\n")
-
-    assert result.exit_code == 1
-    assert "Error: The passwords don't match." in result.output
+    assert error in result.output
     assert db.session.scalars(db.select(AdminUser).filter_by(email="kim@example.com")).first() is None
 
 

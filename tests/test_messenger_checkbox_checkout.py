@@ -28,12 +28,16 @@ def test_checkout_renders_the_checkbox_plugin_unchecked_with_a_fresh_user_ref(ap
     assert "Send order updates to Messenger" not in first  # our own checkbox is replaced
 
 
-def test_ticked_checkbox_subscribes_the_order_by_user_ref(app, client, store, make_product):
+def _buy_with_the_plugin(app, client, make_product, state: str, user_ref: str):
+    """A Facebook checkout under the graph transport, the plugin's state and user_ref posted."""
     _graph(app)
-    product = make_product()
-    url = f"/checkout?variant={product.variants[0].id}&quantity=1"
-    fields = checkout_form(client, url, messenger_checkbox_state="checked", messenger_user_ref="ref-abc")
-    response = client.post_form(url, fields)
+    url = f"/checkout?variant={make_product().variants[0].id}&quantity=1"
+    fields = checkout_form(client, url, messenger_checkbox_state=state, messenger_user_ref=user_ref)
+    return client.post_form(url, fields)
+
+
+def test_ticked_checkbox_subscribes_the_order_by_user_ref(app, client, store, make_product):
+    response = _buy_with_the_plugin(app, client, make_product, "checked", "ref-abc")
     assert response.status_code == 303
     order = db.session.scalars(db.select(Order)).one()
     subscription = db.session.scalars(db.select(Subscription)).one()
@@ -43,11 +47,7 @@ def test_ticked_checkbox_subscribes_the_order_by_user_ref(app, client, store, ma
 
 
 def test_unticked_checkbox_makes_no_subscription(app, client, store, make_product):
-    _graph(app)
-    product = make_product()
-    url = f"/checkout?variant={product.variants[0].id}&quantity=1"
-    fields = checkout_form(client, url, messenger_checkbox_state="unchecked", messenger_user_ref="ref-xyz")
-    assert client.post_form(url, fields).status_code == 303
+    assert _buy_with_the_plugin(app, client, make_product, "unchecked", "ref-xyz").status_code == 303
     assert db.session.scalars(db.select(Subscription)).first() is None
 
 
@@ -75,11 +75,7 @@ def test_expired_token_is_shown_and_reconnect_releases_held_updates(app, client,
 def test_checkbox_opt_in_opens_the_24_hour_window(app, client, store, make_product):
     from pageshop.models import Conversation
 
-    _graph(app)
-    product = make_product()
-    url = f"/checkout?variant={product.variants[0].id}&quantity=1"
-    fields = checkout_form(client, url, messenger_checkbox_state="checked", messenger_user_ref="ref-win")
-    assert client.post_form(url, fields).status_code == 303
+    assert _buy_with_the_plugin(app, client, make_product, "checked", "ref-win").status_code == 303
     conversation = db.session.scalars(db.select(Conversation).filter_by(user_ref="ref-win")).one()
     assert conversation.last_customer_action_at is not None
 
