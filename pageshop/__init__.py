@@ -35,8 +35,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     babel.init_app(app)
 
-    from . import models  # noqa: F401  (registers the tables)
     from . import messenger as _messenger  # noqa: F401  (registers listeners and the delivery job)
+    from . import models  # noqa: F401  (registers the tables)
     from .templating import register_templating
 
     register_templating(app)

@@ -29,8 +29,7 @@ from .discounts import discount_amount, find_valid_code, normalize_code, use_cod
 from .errors import DomainError
 from .extensions import db
 from .ids import parse_id
-from .models import (DiscountCode, FacebookAccount, Order, OrderEvent, OrderLine, Product, ShippingRate,
-                     Store, Variant)
+from .models import DiscountCode, FacebookAccount, Order, OrderEvent, OrderLine, Product, ShippingRate, Store, Variant
 from .payments import charge, check_card_number
 
 MAX_QUANTITY = 999

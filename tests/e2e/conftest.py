@@ -13,7 +13,6 @@ from werkzeug.serving import make_server
 
 from pageshop.worker import start_worker_thread
 
-
 HERE = Path(__file__).parent
 
 
