@@ -337,7 +337,7 @@ def place_order(
 
     # Everything below is one transaction: stock, discount use, order number, order, e-mail.
     try:
-        for line in sorted(lines, key=lambda l: l.variant.id):
+        for line in sorted(lines, key=lambda each: each.variant.id):
             _take_stock(line, kind)
         if discount is not None:
             use_code(discount)

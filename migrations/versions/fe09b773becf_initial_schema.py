@@ -1,7 +1,7 @@
 """initial schema
 
 Revision ID: fe09b773becf
-Revises: 
+Revises:
 Create Date: 2026-11-26 10:50:22.219428
 
 """
