@@ -57,11 +57,11 @@ test test-fast: export PYTHONDONTWRITEBYTECODE :=
 
 ## test: ruff, then every test, end-to-end included, on all cores (PostgreSQL too when TEST_DATABASE_URL is set)
 test: browser lint
-	$(BIN)/pytest -n auto --tracing retain-on-failure --output test-results $(PYTEST_ARGS)
+	$(BIN)/pytest -n auto --dist worksteal --tracing retain-on-failure --output test-results $(PYTEST_ARGS)
 
 ## test-fast: ruff, then every test but the end-to-end ones, on all cores
 test-fast: install lint
-	$(BIN)/pytest -n auto -m "not e2e" $(PYTEST_ARGS)
+	$(BIN)/pytest -n auto --dist worksteal -m "not e2e" $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
