@@ -3,19 +3,31 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 5000
+LOCK   := requirements.lock
 export FLASK_APP := wsgi:app
 # PUBLIC_URL (links in messages and e-mails) follows the port unless set.
 export PORT
 
-.PHONY: run test install browser seed worker bench messages clean
+.PHONY: run test test-fast lint install lock browser seed worker bench messages clean
 
-$(BIN)/.installed: pyproject.toml
+# The exact versions of requirements.lock, then the project itself on top of them.
+$(BIN)/.installed: pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q -r $(LOCK)
+	$(BIN)/python -m pip install -q --no-deps --no-build-isolation -e .
+	@$(BIN)/python -m pip check >/dev/null || { $(BIN)/python -m pip check; \
+	  echo "$(LOCK) lacks what pyproject.toml asks for: run make lock"; exit 1; }
 	touch $@
 
 install: $(BIN)/.installed
+
+## lock: pin pyproject.toml's dependencies, and theirs, in requirements.lock (UPGRADE=1: newest allowed)
+lock:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q -c $(LOCK) pip-tools
+	CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --allow-unsafe --all-build-deps \
+	  --extra test --extra lock --strip-extras --no-emit-index-url --no-emit-find-links \
+	  $(if $(UPGRADE),--upgrade) --output-file $(LOCK) pyproject.toml
 
 ## run: install, migrate, load the demo data, serve on http://127.0.0.1:$(PORT) with the delivery worker
 run: install
@@ -40,9 +52,19 @@ browser: install
 	  $(BIN)/python -m playwright install chromium; \
 	fi
 
-## test: every test, end-to-end included (PostgreSQL too when TEST_DATABASE_URL is set)
-test: browser
-	$(BIN)/pytest --tracing retain-on-failure --output test-results $(PYTEST_ARGS)
+# pytest keeps its rewritten test modules in __pycache__ only when Python may write bytecode.
+test test-fast: export PYTHONDONTWRITEBYTECODE :=
+
+## test: ruff, then every test, end-to-end included, on all cores (PostgreSQL too when TEST_DATABASE_URL is set)
+test: browser lint
+	$(BIN)/pytest -n auto --dist worksteal --tracing retain-on-failure --output test-results $(PYTEST_ARGS)
+
+## test-fast: ruff, then every test but the end-to-end ones, on all cores
+test-fast: install lint
+	$(BIN)/pytest -n auto --dist worksteal -m "not e2e" $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
 
 seed: install
 	$(BIN)/flask db upgrade

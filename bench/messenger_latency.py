@@ -34,9 +34,7 @@ from pageshop.extensions import db  # noqa: E402
 from pageshop.models import Variant  # noqa: E402
 from pageshop.seed import seed_demo  # noqa: E402
 from pageshop.worker import start_worker_thread  # noqa: E402
-from tests.e2e.driver import (  # noqa: E402
-    facebook_log_in, fill_facebook_checkout, place_order, stand_in_for_facebook,
-)
+from tests.e2e.driver import facebook_log_in, fill_facebook_checkout, place_order, stand_in_for_facebook  # noqa: E402
 from tests.fake_messenger_platform import APP_SECRET, PAGE_TOKEN, FakeMessengerPlatform  # noqa: E402
 
 

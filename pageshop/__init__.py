@@ -35,8 +35,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     babel.init_app(app)
 
-    from . import models  # noqa: F401  (registers the tables)
     from . import messenger as _messenger  # noqa: F401  (registers listeners and the delivery job)
+    from . import models  # noqa: F401  (registers the tables)
     from .templating import register_templating
 
     register_templating(app)
@@ -104,11 +104,15 @@ def _tune_engine(app: Flask) -> None:
         from sqlalchemy import event
         from sqlalchemy.engine import Engine
 
-        @event.listens_for(Engine, "connect")
-        def _sqlite_pragmas(dbapi_connection, _record):  # pragma: no cover - trivial
-            if type(dbapi_connection).__module__.startswith("sqlite3"):
-                cursor = dbapi_connection.cursor()
-                cursor.execute("PRAGMA foreign_keys=ON")
-                cursor.execute("PRAGMA journal_mode=WAL")
-                cursor.close()
+        # Once per process: each app made (the tests make hundreds) would add another listener.
+        if not event.contains(Engine, "connect", _sqlite_pragmas):
+            event.listen(Engine, "connect", _sqlite_pragmas)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
+def _sqlite_pragmas(dbapi_connection, _record):  # pragma: no cover - trivial
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()

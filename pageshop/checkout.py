@@ -29,8 +29,7 @@ from .discounts import discount_amount, find_valid_code, normalize_code, use_cod
 from .errors import DomainError
 from .extensions import db
 from .ids import parse_id
-from .models import (DiscountCode, FacebookAccount, Order, OrderEvent, OrderLine, Product, ShippingRate,
-                     Store, Variant)
+from .models import DiscountCode, FacebookAccount, Order, OrderEvent, OrderLine, Product, ShippingRate, Store, Variant
 from .payments import charge, check_card_number
 
 MAX_QUANTITY = 999
@@ -338,7 +337,7 @@ def place_order(
 
     # Everything below is one transaction: stock, discount use, order number, order, e-mail.
     try:
-        for line in sorted(lines, key=lambda l: l.variant.id):
+        for line in sorted(lines, key=lambda each: each.variant.id):
             _take_stock(line, kind)
         if discount is not None:
             use_code(discount)

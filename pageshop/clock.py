@@ -1,11 +1,11 @@
 """The one source of "now" (naive UTC). Tests move it instead of sleeping."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 _offset = timedelta(0)
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None) + _offset
+    return datetime.now(UTC).replace(tzinfo=None) + _offset
 
 
 def advance(delta: timedelta) -> None:
@@ -16,7 +16,7 @@ def advance(delta: timedelta) -> None:
 def set_now(moment: datetime) -> None:
     """Make now() return `moment` (naive UTC) from here on, still ticking."""
     global _offset
-    _offset = moment - (datetime.now(timezone.utc).replace(tzinfo=None))
+    _offset = moment - (datetime.now(UTC).replace(tzinfo=None))
 
 
 def reset() -> None:

@@ -1,8 +1,9 @@
 """Money is kept in cents; this is how it is shown."""
 from decimal import Decimal, InvalidOperation
 
-from .errors import DomainError
 from flask_babel import gettext as _
+
+from .errors import DomainError
 
 
 def format_money(cents: int | None, currency: str = "USD") -> str:

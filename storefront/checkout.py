@@ -1,5 +1,5 @@
 """S5 and S6: the checkout (Facebook checkout or the store's own) with the Messenger opt-in."""
-from flask import current_app, abort, redirect, render_template, request, session, url_for
+from flask import abort, current_app, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from jinja2_fragments.flask import render_block, render_blocks
 

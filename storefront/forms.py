@@ -1,8 +1,16 @@
 """Storefront forms (Flask-WTF, CSRF-protected)."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, EmailField, HiddenField, PasswordField, RadioField, SelectField,
-                     StringField, ValidationError)
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+    ValidationError,
+)
 from wtforms.validators import DataRequired, Email, Length
 
 

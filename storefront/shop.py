@@ -1,14 +1,20 @@
 """S2 and S3: the Page's Shop tab, collections, the online store's catalog, product pages, and
 the uploaded product images."""
-from flask import (abort, current_app, make_response, redirect, render_template, request,
-                   send_from_directory, url_for)
+from flask import abort, current_app, make_response, redirect, render_template, request, send_from_directory, url_for
 from flask_babel import gettext as _
 from jinja2_fragments.flask import render_block
 
 from pageshop import checkout as checkouts
 from pageshop.cart import parse_quantity
-from pageshop.catalog import (check_available, clean_query, get_collection, get_product_by_handle,
-                              published_collections, select_variant, shop_products)
+from pageshop.catalog import (
+    check_available,
+    clean_query,
+    get_collection,
+    get_product_by_handle,
+    published_collections,
+    select_variant,
+    shop_products,
+)
 from pageshop.errors import DomainError
 from pageshop.ids import parse_id
 from pageshop.store import find_store

@@ -1,23 +1,32 @@
 """Shared fixtures: a fresh database per test (SQLite, and PostgreSQL when TEST_DATABASE_URL is
-set), a client that speaks CSRF and htmx, sign-in helpers, factories and a real SMTP server."""
+set), a client that speaks CSRF and htmx, sign-in helpers, factories and a real SMTP server.
+
+The schema and the demo shop are made once per test process (each xdist worker is one); a test
+starts from a copy of the empty schema, or of the schema with the shop when it asks for `store`."""
 from __future__ import annotations
 
 import os
 import re
 import secrets
+import shutil
 import socket
+import sqlite3
 import threading
+from contextlib import closing
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from pathlib import Path
 
 import pytest
 from flask import g
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from jinja2 import BytecodeCache
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Engine, make_url
 
 from pageshop import clock, create_app
 from pageshop.extensions import db
+from pageshop.models import Store
 
 from . import factories
 
@@ -31,30 +40,137 @@ def _driver_url(url: str) -> str:
     return url
 
 
+@event.listens_for(Engine, "connect")
+def _no_waiting_for_the_disk(dbapi_connection, _record):
+    """A test's database is thrown away after it: commits need not wait until the disk has them
+    (what one connection commits is seen by the others all the same)."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        dbapi_connection.execute("PRAGMA synchronous=OFF")
+
+
+def _test_config(uri: str, folder: Path) -> dict:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": uri,
+        "UPLOAD_FOLDER": str(folder / "uploads"),
+        "MAIL_SERVER": None,
+        "MESSENGER_TRANSPORT": "local",
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+    }
+
+
+class CompiledTemplates(BytecodeCache):
+    """Templates compiled once per test process, where each test's app would compile them again (a
+    fifth of the suite's time). Jinja compares each template's source before it uses the code."""
+
+    def __init__(self):
+        self.code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket) -> None:
+        if bucket.key in self.code:
+            bucket.bytecode_from_string(self.code[bucket.key])
+
+    def dump_bytecode(self, bucket) -> None:
+        self.code[bucket.key] = bucket.bytecode_to_string()
+
+
+COMPILED_TEMPLATES = CompiledTemplates()
+
+
+def _stamped_tables() -> list:
+    """The shop's tables that record when a row was made: a test sees its shop made just now."""
+    return [table for table in db.metadata.sorted_tables
+            if "created_at" in table.c and db.session.execute(table.select().limit(1)).first()]
+
+
+def _stamp(tables: list) -> None:
+    now = clock.now()
+    for table in tables:
+        db.session.execute(table.update().values(created_at=now))
+
+
+@pytest.fixture(scope="session")
+def sqlite_snapshots(tmp_path_factory) -> dict:
+    """Two database files made once per test process, the schema alone and the schema with the
+    demo shop; each test works on a copy of one."""
+    folder = tmp_path_factory.mktemp("snapshots")
+    snapshots = {}
+    for name, with_shop in (("empty", False), ("shop", True)):
+        path = folder / f"{name}.sqlite"
+        app = create_app(_test_config(f"sqlite:///{path}", folder))
+        with app.app_context():
+            db.create_all()
+            if with_shop:
+                factories.make_shop()
+                snapshots["stamped"] = _stamped_tables()
+            db.session.commit()
+            db.session.remove()
+            db.engine.dispose()
+        # Fold the write-ahead log into the file, so that copying the file copies everything.
+        with closing(sqlite3.connect(path)) as conn:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        snapshots[name] = path
+    return snapshots
+
+
 @pytest.fixture(scope="session")
 def postgres_url():
-    """A database of its own for this test run, dropped at the end."""
+    """A database of its own for this test process (each xdist worker has one), dropped at the end."""
     server = make_url(_driver_url(os.environ["TEST_DATABASE_URL"]))
-    name = f"pageshop_test_{os.getpid()}_{secrets.token_hex(4)}"
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    name = f"pageshop_test_{worker}_{os.getpid()}_{secrets.token_hex(4)}"
     engine = create_engine(server, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
+        # As for SQLite above: a commit need not wait for the disk, in this process or any other.
+        conn.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
     url = server.set(database=name).render_as_string(hide_password=False)
-    state = {"url": url, "schema_ready": False}
+    state = {"url": url, "snapshot": None}
     yield state
     with engine.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     engine.dispose()
 
 
-def _fresh_postgres(state: dict) -> None:
-    if not state["schema_ready"]:
+class PostgresSnapshot:
+    """The schema, made once in the process's database, and the demo shop's rows and sequences as
+    make_shop leaves them. A test empties the tables with DELETE (TRUNCATE took ten times as long),
+    sets the sequences back, and inserts the shop's rows again when it asks for `store`."""
+
+    def __init__(self):
         db.create_all()
-        state["schema_ready"] = True
-        return
-    tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
-    db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    db.session.commit()
+        self.tables = db.metadata.sorted_tables
+        # Autovacuum would let new rows take the place of deleted ones, and a scan return them out
+        # of the order they were inserted in, which a new table never does.
+        self._execute(f'ALTER TABLE "{table.name}" SET (autovacuum_enabled = false)' for table in self.tables)
+        names = db.session.scalars(text(
+            "SELECT quote_ident(sequencename) FROM pg_sequences WHERE schemaname = current_schema()")).all()
+        self.empty_sequences = [(name, 1, False) for name in names]
+        self.restore(with_shop=False)
+        factories.make_shop()
+        self.rows = {table: [row._asdict() for row in db.session.execute(table.select())]
+                     for table in self.tables}
+        self.shop_sequences = [
+            (name, *db.session.execute(text(f"SELECT last_value, is_called FROM {name}")).one())
+            for name in names]
+        self.stamped = _stamped_tables()
+        db.session.commit()
+
+    @staticmethod
+    def _execute(statements) -> None:
+        db.session.execute(text("; ".join(statements)))
+
+    def restore(self, with_shop: bool) -> None:
+        self._execute(f'DELETE FROM "{table.name}"' for table in reversed(self.tables))
+        sequences = self.shop_sequences if with_shop else self.empty_sequences
+        if sequences:
+            self._execute(["SELECT " + ", ".join(
+                f"setval('{name}', {value}, {str(called).lower()})" for name, value, called in sequences)])
+        if with_shop:
+            for table, rows in self.rows.items():
+                if rows:
+                    db.session.execute(table.insert(), rows)
 
 
 class ShopClient(FlaskClient):
@@ -102,27 +218,30 @@ class ShopClient(FlaskClient):
 @pytest.fixture(params=BACKENDS)
 def app(request, tmp_path):
     clock.reset()
+    # The shop is in the copy when the test (or a fixture it uses) asks for `store`.
+    with_shop = "store" in request.fixturenames
     if request.param == "sqlite":
-        uri = f"sqlite:///{tmp_path / 'test.sqlite'}"
-        state = None
+        snapshots = request.getfixturevalue("sqlite_snapshots")
+        path = tmp_path / "test.sqlite"
+        shutil.copyfile(snapshots["shop" if with_shop else "empty"], path)
+        uri = f"sqlite:///{path}"
     else:
         state = request.getfixturevalue("postgres_url")
         uri = state["url"]
-    app = create_app({
-        "TESTING": True,
-        "SECRET_KEY": "test-secret",
-        "SQLALCHEMY_DATABASE_URI": uri,
-        "UPLOAD_FOLDER": str(tmp_path / "uploads"),
-        "MAIL_SERVER": None,
-        "MESSENGER_TRANSPORT": "local",
-        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-    })
+    app = create_app(_test_config(uri, tmp_path))
     app.test_client_class = ShopClient
+    app.jinja_env.bytecode_cache = COMPILED_TEMPLATES
     with app.app_context():
-        if state is None:
-            db.create_all()
+        if request.param == "sqlite":
+            stamped = snapshots["stamped"]
         else:
-            _fresh_postgres(state)
+            if state["snapshot"] is None:
+                state["snapshot"] = PostgresSnapshot()
+            state["snapshot"].restore(with_shop)
+            stamped = state["snapshot"].stamped
+        if with_shop:
+            _stamp(stamped)
+        db.session.commit()
         yield app
         db.session.remove()
         db.engine.dispose()
@@ -189,8 +308,9 @@ def make_order(app):
 @pytest.fixture
 def store(make_store):
     """The usual demo set-up: US store in USD, Facebook channel approved with Facebook checkout,
-    Messenger added, an admin and two Facebook accounts."""
-    return factories.make_shop()
+    Messenger added, an admin and two Facebook accounts (`app` put them in the test's database)."""
+    found = db.session.scalars(db.select(Store)).first()
+    return found if found is not None else factories.make_shop()
 
 
 # --- a real SMTP server -------------------------------------------------------------

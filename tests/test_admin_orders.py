@@ -7,12 +7,7 @@ from pageshop import clock, events
 from pageshop.errors import DomainError, NotAllowed
 from pageshop.extensions import db
 from pageshop.models import Email, Order, OrderEvent
-from pageshop.orders import (
-    fulfill_order,
-    mark_delivered,
-    mark_out_for_delivery,
-    ship_by_status,
-)
+from pageshop.orders import fulfill_order, mark_delivered, mark_out_for_delivery, ship_by_status
 
 
 @pytest.fixture

@@ -5,8 +5,8 @@ from datetime import datetime, timedelta
 import pytest
 
 from pageshop import clock
-from pageshop.errors import DomainError
 from pageshop.channels import add_messenger_channel, remove_messenger_channel
+from pageshop.errors import DomainError
 from pageshop.extensions import db
 from pageshop.inbox import format_time_left, reply, window_state
 from pageshop.messenger.conversations import open_conversation, record_incoming

@@ -4,7 +4,7 @@ import re
 
 from pageshop import events
 from pageshop.extensions import db
-from pageshop.models import Conversation, FacebookAccount, FacebookPage, Message, Notification, Store
+from pageshop.models import Conversation, FacebookAccount, FacebookPage, Message, Store
 from pageshop.orders import fulfill_order
 from pageshop.worker import run_once
 

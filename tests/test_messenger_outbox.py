@@ -13,11 +13,7 @@ import pytest
 from pageshop import clock, events
 from pageshop.extensions import db
 from pageshop.messenger import outbox
-from pageshop.messenger.outbox import (
-    deliver_due_notifications,
-    release_held_notifications,
-    retry_notification,
-)
+from pageshop.messenger.outbox import release_held_notifications, retry_notification
 from pageshop.messenger.subscriptions import mute_order, turn_off_updates
 from pageshop.messenger.transport import SendError
 from pageshop.models import FacebookAccount, FacebookPage, Message, Notification, Store, Subscription

@@ -3,13 +3,7 @@ import pytest
 
 from pageshop.errors import DomainError
 from pageshop.extensions import db
-from pageshop.messenger.message_templates import (
-    DEFAULT_BODIES,
-    check_template,
-    get_customization,
-    preview,
-    save_customization,
-)
+from pageshop.messenger.message_templates import DEFAULT_BODIES, check_template, get_customization, preview
 from pageshop.models import MessageTemplate
 
 URL = "/admin/messenger/customizations"

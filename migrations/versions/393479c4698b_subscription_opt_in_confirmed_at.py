@@ -5,9 +5,8 @@ Revises: fe09b773becf
 Create Date: 2026-11-26 11:16:18.598316
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '393479c4698b'
 down_revision = 'fe09b773becf'

@@ -1,13 +1,12 @@
 """initial schema
 
 Revision ID: fe09b773becf
-Revises: 
+Revises:
 Create Date: 2026-11-26 10:50:22.219428
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'fe09b773becf'

@@ -163,7 +163,7 @@ class GraphClient:
             error = classify(self._platform_error(exc), self.scrub)
             log.warning("Graph API %s %s refused (HTTP %s): %s", method, path.split("?")[0], exc.code, error.message)
             raise error from None
-        except (TimeoutError, socket.timeout):
+        except TimeoutError:
             raise SendError(_("The Messenger Platform didn't answer within %(seconds)s seconds: will retry.",
                               seconds=f"{self.timeout:g}"), transient=True) from None
         except (urllib.error.URLError, ConnectionError, OSError) as exc:

@@ -1,7 +1,7 @@
 """The `local` transport: the conversation of S10 lives in Pageshop's database."""
+from .. import clock
 from ..extensions import db
 from ..models import Message
-from .. import clock
 from .transport import Outgoing
 
 

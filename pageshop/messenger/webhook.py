@@ -25,9 +25,7 @@ from .. import clock, worker
 from ..extensions import db
 from ..models import Conversation, FacebookPage, Store, Subscription, WebhookDelivery, WebhookReceipt
 from .conversations import record_incoming
-from .graph import (
-    Scrubber, confirm_opt_in, conversation_for_psid, conversation_for_subscription, link_user_ref,
-)
+from .graph import Scrubber, confirm_opt_in, conversation_for_psid, conversation_for_subscription, link_user_ref
 from .transport import Outgoing, SendError, get_transport
 
 log = logging.getLogger(__name__)

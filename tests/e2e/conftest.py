@@ -1,15 +1,26 @@
 """End-to-end fixtures: the app served by a real HTTP server in a thread, the delivery worker beside
-it, and Chromium (the system's where present)."""
+it, and Chromium (the system's where present). Every test here is marked `e2e`, so that
+`pytest -m "not e2e"` is the fast loop."""
 from __future__ import annotations
 
 import os
 import shutil
 import threading
+from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
 
 from pageshop.worker import start_worker_thread
+
+HERE = Path(__file__).parent
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if HERE in item.path.parents:
+            item.add_marker(pytest.mark.e2e)
 
 
 def _system_chromium() -> str | None:

@@ -56,6 +56,6 @@ def test_the_customization_tabs_are_tabs_with_the_current_one_marked(page: Page,
     # the tabs don't run together: space between one and the next
     boxes = [tabs.get_by_role("link", name=n).bounding_box() for n in
              ("Order confirmation", "Shipping update", "Out for delivery", "Delivered")]
-    for left, right in zip(boxes, boxes[1:]):
+    for left, right in zip(boxes, boxes[1:], strict=False):
         assert right["x"] - (left["x"] + left["width"]) >= 4
     assert current.evaluate("el => parseFloat(getComputedStyle(el).paddingLeft)") >= 8  # padded, not bare text

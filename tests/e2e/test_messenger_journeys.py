@@ -10,9 +10,7 @@ from playwright.sync_api import Browser, Page, expect
 from pageshop import clock
 from pageshop.extensions import db
 from pageshop.models import Notification
-from tests.e2e.driver import (
-    admin_sign_in, buy_with_facebook_checkout, customize, facebook_log_in, fulfil, order_id,
-)
+from tests.e2e.driver import admin_sign_in, buy_with_facebook_checkout, customize, facebook_log_in, fulfil, order_id
 
 ARRIVES = 2000  # ms: "appears within 2 seconds"
 

@@ -16,9 +16,14 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from pageshop import clock
-
 from tests.e2e.driver import (
-    admin_sign_in, customize, fill_facebook_checkout, fulfil, order_id, place_order, stand_in_for_facebook,
+    admin_sign_in,
+    customize,
+    fill_facebook_checkout,
+    fulfil,
+    order_id,
+    place_order,
+    stand_in_for_facebook,
 )
 from tests.fake_messenger_platform import platform  # noqa: F401
 
