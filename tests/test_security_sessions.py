@@ -15,7 +15,7 @@ from pageshop import clock, create_app
 from pageshop.extensions import db
 from pageshop.models import AdminUser, FacebookAccount
 
-from .conftest import PASSWORD, free_port
+from .conftest import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
