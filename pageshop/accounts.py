@@ -9,7 +9,6 @@ from .extensions import db
 from .models import AdminUser, FacebookAccount
 from .validation import check_email, normalize_email
 
-
 _NO_ONE_HASHES: dict[str, str] = {}  # a hash of a random password, per hashing method
 
 

@@ -7,7 +7,15 @@ import pytest
 from wtforms.validators import Length
 
 from pageshop.extensions import db
-from pageshop.models import AdminUser, Conversation, Email, Inquiry, Order, Store, Subscription
+from pageshop.models import (
+    AdminUser,
+    Conversation,
+    Email,
+    Inquiry,
+    Order,
+    Store,
+    Subscription,
+)
 from pageshop.validation import column_length
 from storefront.forms import CheckoutForm
 

@@ -10,7 +10,6 @@ from pageshop.models import Message, Order
 from .factories import checkout_form
 
 
-
 def forged(client) -> dict:
     """A request naming another host, with the browser's session (cookies follow the host name)."""
     client.set_cookie("session", client.get_cookie("session").value, domain="evil.example")
