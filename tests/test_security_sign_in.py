@@ -211,3 +211,16 @@ def test_two_processes_sharing_redis_share_the_count(app, store):
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):
         return None
+
+
+def test_without_redis_sign_ins_go_on_and_are_still_counted(app, store):
+    """REDIS_URL set but Redis unreachable: no 5xx; the process counts in its memory meanwhile."""
+    from pageshop import create_app
+
+    down = create_app({**app.config, "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"})
+    down.test_client_class = type(app.test_client())
+    client = down.test_client()
+    statuses = [attempt(client, "admin", "merchant@example.com", "wrong").status_code for _ in range(6)]
+    assert statuses == [422] * 5 + [429]
+    assert attempt(client, "facebook", "alex@example.com", PASSWORD, address="192.0.2.9").status_code \
+        == 303
