@@ -7,6 +7,8 @@ from flask_wtf.csrf import CSRFError
 
 from .config import Config
 from .extensions import babel, csrf, db, migrate
+from .security import init_security
+from .throttling import init_throttling
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -28,9 +30,6 @@ def create_app(test_config: dict | None = None) -> Flask:
         )
     app.config["SQLALCHEMY_DATABASE_URI"] = _with_driver(app.config["SQLALCHEMY_DATABASE_URI"])
     _tune_engine(app)
-
-    from .security import init_security
-    from .throttling import init_throttling
 
     # SECRET_KEY rule, proxy headers, session cookie, security headers on every response.
     init_security(app)
