@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 from wtforms.validators import Length
 
+from pageshop import checkout as checkouts
+from pageshop.errors import DomainError
 from pageshop.extensions import db
 from pageshop.models import (
     AdminUser,
@@ -19,7 +21,7 @@ from pageshop.models import (
 from pageshop.validation import column_length
 from storefront.forms import CheckoutForm
 
-from .factories import checkout_form
+from .factories import US_ADDRESS, checkout_form
 
 LONG_FIRST, LONG_LAST = "F" * 61, "L" * 60
 
@@ -135,8 +137,17 @@ def test_an_email_address_gets_the_same_verdict_everywhere(app, client, auth, ru
     new_admin = runner.invoke(args=["create-admin", "--email", email],
                               input="long enough\nlong enough\n")
 
+    details = checkouts.CheckoutDetails(**dict(US_ADDRESS, email=email), shipping_rate_id=None,
+                                        idempotency_key="k")
+    try:
+        checkouts.check_details(checkouts.checkout_kind(db.session.scalars(db.select(Store)).one(), None),
+                                details)
+        domain = True
+    except DomainError:
+        domain = False
+
     verdicts = {"checkout": checkout.status_code == 303, "support email": settings.status_code == 303,
-                "create-admin": new_admin.exit_code == 0}
+                "create-admin": new_admin.exit_code == 0, "place_order's own check": domain}
     assert verdicts == dict.fromkeys(verdicts, valid)
     if not valid:
         assert "Enter a valid email address" in checkout.get_data(as_text=True)
