@@ -7,6 +7,9 @@ LOCK   := requirements.lock
 export FLASK_APP := wsgi:app
 # PUBLIC_URL (links in messages and e-mails) follows the port unless set.
 export PORT
+# The demo's targets (run, seed, worker) start without a SECRET_KEY; production processes refuse to
+# (pageshop/security.py).
+DEMO := PAGESHOP_DEMO=1
 
 .PHONY: run test test-fast lint install lock browser seed worker bench messages clean
 
@@ -31,16 +34,16 @@ lock:
 
 ## run: install, migrate, load the demo data, serve on http://127.0.0.1:$(PORT) with the delivery worker
 run: install
-	$(BIN)/flask db upgrade
-	$(BIN)/flask seed
+	$(DEMO) $(BIN)/flask db upgrade
+	$(DEMO) $(BIN)/flask seed
 	@echo ""
 	@echo "  Pageshop demo:  http://127.0.0.1:$(PORT)/        admin: http://127.0.0.1:$(PORT)/admin"
 	@echo "  Admin:          merchant@example.com / pageshop-demo"
 	@echo "  Facebook:       alex@example.com / pageshop-demo,  sam@example.com / pageshop-demo"
 	@echo ""
 	@trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-	  $(BIN)/flask worker & worker=$$!; \
-	  $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+	  $(DEMO) $(BIN)/flask worker & worker=$$!; \
+	  $(DEMO) $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
 ## browser: Chromium for the end-to-end tests (Debian's package where apt works, else Playwright's)
 browser: install
@@ -67,11 +70,11 @@ lint: install
 	$(BIN)/ruff check .
 
 seed: install
-	$(BIN)/flask db upgrade
-	$(BIN)/flask seed
+	$(DEMO) $(BIN)/flask db upgrade
+	$(DEMO) $(BIN)/flask seed
 
 worker: install
-	$(BIN)/flask worker
+	$(DEMO) $(BIN)/flask worker
 
 ## bench: the benchmarks in bench/ (they print figures; they are not tests; see bench/README.md)
 bench: browser

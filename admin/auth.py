@@ -4,6 +4,7 @@ from flask import redirect, render_template, request, url_for
 from pageshop.accounts import authenticate_admin
 from pageshop.errors import DomainError
 from pageshop.sessions import sign_in_admin, sign_out_admin
+from pageshop.throttling import note_failed_sign_in, throttled
 from pageshop.urls import safe_next
 
 from . import bp
@@ -11,6 +12,7 @@ from .forms import SignInForm, TokenForm
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
+@throttled("admin/sign_in.html", SignInForm)
 def sign_in():
     form = SignInForm()
     if request.method == "GET":
@@ -21,6 +23,7 @@ def sign_in():
             user = authenticate_admin(form.email.data, form.password.data)
         except DomainError as exc:
             error = exc.message
+            note_failed_sign_in()
         else:
             sign_in_admin(user)
             return redirect(safe_next(form.next.data, url_for("admin.orders")), code=303)

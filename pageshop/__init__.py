@@ -7,6 +7,8 @@ from flask_wtf.csrf import CSRFError
 
 from .config import Config
 from .extensions import babel, csrf, db, migrate
+from .security import init_security
+from .throttling import init_throttling
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -29,11 +31,15 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config["SQLALCHEMY_DATABASE_URI"] = _with_driver(app.config["SQLALCHEMY_DATABASE_URI"])
     _tune_engine(app)
 
+    # SECRET_KEY rule, proxy headers, session cookie, security headers on every response.
+    init_security(app)
+
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(root, "migrations"),
                      render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     babel.init_app(app)
+    init_throttling(app)
 
     from . import messenger as _messenger  # noqa: F401  (registers listeners and the delivery job)
     from . import models  # noqa: F401  (registers the tables)

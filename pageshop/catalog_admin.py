@@ -15,6 +15,7 @@ from .extensions import db
 from .images import delete_image, save_image
 from .models import Collection, DiscountCode, Product, Variant, product_collections
 from .money import parse_money
+from .validation import check_length
 
 PRODUCTS_PER_PAGE = 25
 HANDLE_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -88,8 +89,7 @@ def save_product(product: Product | None, *, title: str, handle: str = "", descr
     title = (title or "").strip()
     if not title:
         raise DomainError(_("Enter a title."), "title")
-    if len(title) > 200:
-        raise DomainError(_("Use at most 200 characters for the title."), "title")
+    check_length(title, Product.title, "title")
     handle = _product_handle(product, title, handle)
     rows = _checked_variants(product, variants)
     new_image = None
@@ -139,9 +139,10 @@ def _product_handle(product: Product | None, title: str, handle: str) -> str:
     handle = (handle or "").strip().lower()
     current_id = product.id if product else None
     if handle:
-        if not HANDLE_PATTERN.match(handle) or len(handle) > 120:
+        if not HANDLE_PATTERN.match(handle):
             raise DomainError(_("Use lower-case letters, digits and hyphens for the handle, like linen-apron."),
                               "handle")
+        check_length(handle, Product.handle, "handle")
         if _handle_taken(Product, handle, current_id):
             raise DomainError(_("This handle is already used by another product."), "handle")
         return handle
@@ -169,8 +170,7 @@ def _checked_variants(product: Product | None, variants: list[VariantInput]):
             continue
         if row.id is not None and row.id not in known:
             raise DomainError(_("This variant belongs to another product."), f"variants-{index}-title")
-        if len(row.title.strip()) > 200:
-            raise DomainError(_("Use at most 200 characters."), f"variants-{index}-title")
+        check_length(row.title.strip(), Variant.title, f"variants-{index}-title")
         if not row.price.strip():
             raise DomainError(_("Enter a price."), f"variants-{index}-price")
         try:
@@ -212,12 +212,12 @@ def save_collection(collection: Collection | None, *, title: str, handle: str = 
     title = (title or "").strip()
     if not title:
         raise DomainError(_("Enter a title."), "title")
-    if len(title) > 200:
-        raise DomainError(_("Use at most 200 characters for the title."), "title")
+    check_length(title, Collection.title, "title")
     handle = (handle or "").strip().lower() or slugify(title)
-    if not HANDLE_PATTERN.match(handle) or len(handle) > 120:
+    if not HANDLE_PATTERN.match(handle):
         raise DomainError(_("Use lower-case letters, digits and hyphens for the handle, like summer-sale."),
                           "handle")
+    check_length(handle, Collection.handle, "handle")
     if _handle_taken(Collection, handle, collection.id if collection else None):
         raise DomainError(_("This handle is already used by another collection."), "handle")
     if collection is None:
@@ -274,8 +274,9 @@ def save_discount(discount: DiscountCode | None, *, code: str, kind: str, value:
     code = normalize_code(code)
     if not code:
         raise DomainError(_("Enter a code."), "code")
-    if len(code) > 64 or not CODE_PATTERN.match(code):
-        raise DomainError(_("Use letters, digits, hyphens and underscores for the code (at most 64)."), "code")
+    if not CODE_PATTERN.match(code):
+        raise DomainError(_("Use letters, digits, hyphens and underscores for the code."), "code")
+    check_length(code, DiscountCode.code, "code")
     taken = db.select(DiscountCode.id).where(db.func.upper(DiscountCode.code) == code)
     if discount is not None:
         taken = taken.where(DiscountCode.id != discount.id)

@@ -1,7 +1,6 @@
 """The store's sales channels: the Facebook channel (A5) and the Messenger channel (A6)."""
 from __future__ import annotations
 
-from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -9,6 +8,7 @@ from .errors import DomainError, NotAllowed
 from .extensions import db
 from .ids import parse_id
 from .models import FacebookPage, Store
+from .validation import check_email
 
 REVIEW_STATE_LABELS = {
     "not_submitted": _l("Not submitted"),
@@ -120,11 +120,7 @@ def _apply_buy_now_destination(store: Store, destination: str) -> None:
 
 
 def _apply_support_email(store: Store, email: str) -> None:
-    try:
-        normalized = validate_email((email or "").strip(), check_deliverability=False).normalized
-    except EmailNotValidError:
-        raise DomainError(_("Enter a valid email address, like support@example.com."), "support_email")
-    store.support_email = normalized
+    store.support_email = check_email(email, "support_email")
 
 
 def set_store_location(store: Store, country: str, currency: str) -> Store:

@@ -8,7 +8,6 @@ all of it happens or none of it.
 """
 from __future__ import annotations
 
-import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,9 +30,9 @@ from .extensions import db
 from .ids import parse_id
 from .models import DiscountCode, FacebookAccount, Order, OrderEvent, OrderLine, Product, ShippingRate, Store, Variant
 from .payments import charge, check_card_number
+from .validation import check_email, check_length
 
 MAX_QUANTITY = 999
-EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 # --- which checkout ---------------------------------------------------------------------
@@ -276,30 +275,27 @@ def find_order_by_idempotency_key(key: str | None) -> Order | None:
     return db.session.scalars(select(Order).where(Order.idempotency_key == key)).first()
 
 
-def _required(value: str | None, field_name: str, message: str, max_length: int) -> str:
+def _text(value: str | None, column, message: str | None = None) -> str:
+    """One line of text for an order column: spaces collapsed, required when there is a `message`,
+    no longer than the column."""
     value = " ".join((value or "").split())
-    if not value:
-        raise DomainError(message, field_name)
-    if len(value) > max_length:
-        raise DomainError(_("Use at most %(n)d characters.", n=max_length), field_name)
-    return value
+    if not value and message:
+        raise DomainError(message, column.key)
+    return check_length(value, column, column.key)
 
 
 def check_details(kind: CheckoutKind, details: CheckoutDetails) -> dict:
     """The order's contact and address fields, cleaned, or the first field's error."""
-    email = (details.email or "").strip()
-    if not email:
+    if not (details.email or "").strip():
         raise DomainError(_("Enter your email."), "email")
-    if not EMAIL_PATTERN.match(email) or len(email) > 254:
-        raise DomainError(_("Enter a valid email address."), "email")
     values = {
-        "email": email,
-        "first_name": _required(details.first_name, "first_name", _("Enter your first name."), 120),
-        "last_name": _required(details.last_name, "last_name", _("Enter your last name."), 120),
-        "address": _required(details.address, "address", _("Enter your address."), 255),
-        "city": _required(details.city, "city", _("Enter your city."), 120),
-        "region": " ".join((details.region or "").split())[:120],
-        "postal_code": _required(details.postal_code, "postal_code", _("Enter your postal code."), 20),
+        "email": check_email(details.email),
+        "first_name": _text(details.first_name, Order.first_name, _("Enter your first name.")),
+        "last_name": _text(details.last_name, Order.last_name, _("Enter your last name.")),
+        "address": _text(details.address, Order.address, _("Enter your address.")),
+        "city": _text(details.city, Order.city, _("Enter your city.")),
+        "region": _text(details.region, Order.region),
+        "postal_code": _text(details.postal_code, Order.postal_code, _("Enter your postal code.")),
         "country": check_shipping_country(kind, details.country),
     }
     return values
@@ -335,13 +331,14 @@ def place_order(
     opt_in_account = (facebook_account if details.messenger_opt_in and facebook_account is not None
                       and store.messenger_active else None)
 
-    # Everything below is one transaction: stock, discount use, order number, order, e-mail.
+    # Everything below is one transaction: stock, discount use, order number, order, e-mail. The
+    # payment comes last, once the database took everything else: nothing refuses the order after
+    # the card was charged.
     try:
         for line in sorted(lines, key=lambda each: each.variant.id):
             _take_stock(line, kind)
         if discount is not None:
             use_code(discount)
-        payment = charge(details.card_number, summary.total_cents)
         placed_at = clock.now()
         order = Order(
             number=_next_order_number(store),
@@ -356,9 +353,6 @@ def place_order(
             total_cents=summary.total_cents,
             discount_code=discount.code if discount else None,
             shipping_rate_name=rate.name,
-            payment_gateway=payment.gateway,
-            payment_reference=payment.reference,
-            card_last_digits=payment.card_last_digits,
             facebook_account_id=facebook_account.id if kind.is_facebook and facebook_account else None,
             page_id=store.messenger_page_id or store.facebook_page_id,
             placed_at=placed_at,
@@ -379,6 +373,11 @@ def place_order(
         queue_confirmation(store, order, status_url(order))
         if cart_token:
             clear_cart(cart_token, commit=False)
+        db.session.flush()
+        payment = charge(details.card_number, summary.total_cents)
+        order.payment_gateway = payment.gateway
+        order.payment_reference = payment.reference
+        order.card_last_digits = payment.card_last_digits
         db.session.commit()
     except IntegrityError:
         # The same form was submitted twice at once: the other request placed the order.

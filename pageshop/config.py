@@ -1,6 +1,9 @@
 """Configuration read from the environment; nothing secret is written here."""
 import os
-import secrets
+
+
+def _int(name: str, default: int) -> int:
+    return int(os.environ.get(name) or default)
 
 
 def _bool(name: str, default: bool = False) -> bool:
@@ -14,7 +17,8 @@ def _bool(name: str, default: bool = False) -> bool:
 DEFAULT_GRAPH_URL = "https://graph.facebook.com/v26.0"
 
 class Config:
-    SECRET_KEY = os.environ.get("SECRET_KEY") or secrets.token_hex(32)
+    # Required in production; see pageshop.security.require_secret_key for when it may be left out.
+    SECRET_KEY = os.environ.get("SECRET_KEY")
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")  # default set in create_app (instance/)
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     WTF_CSRF_TIME_LIMIT = None
@@ -54,3 +58,22 @@ class Config:
     BABEL_TRANSLATION_DIRECTORIES = os.path.join(
         os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "translations")
     LANGUAGES = ["en"]
+
+    # --- security (issue 10): all on by default; a deployment sets SECRET_KEY, PUBLIC_URL, and
+    # REDIS_URL and TRUSTED_PROXIES where they apply. -----------------------------------------
+    # The demo's own switch: without SECRET_KEY only the demo (`make run`), debug or tests start.
+    DEMO = _bool("PAGESHOP_DEMO")
+    # How many proxies in front set X-Forwarded-For/-Proto/-Host (0: the headers are ignored).
+    TRUSTED_PROXIES = _int("TRUSTED_PROXIES", 0)
+    # Sign-in throttling: shared by every process through Redis when set, else each process counts.
+    REDIS_URL = os.environ.get("REDIS_URL")
+    RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "pageshop")
+    # Failed sign-ins allowed per account and per client address, in growing windows.
+    SIGN_IN_LIMITS = os.environ.get("SIGN_IN_LIMITS", "5 per minute; 20 per hour; 100 per day")
+    # The admin's session ends after this long unused, and this long after signing in at most.
+    ADMIN_IDLE_HOURS = float(os.environ.get("ADMIN_IDLE_HOURS", "12"))
+    ADMIN_MAX_SESSION_DAYS = float(os.environ.get("ADMIN_MAX_SESSION_DAYS", "30"))
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    # Uploads larger than this many pixels are refused before they are decoded.
+    MAX_IMAGE_PIXELS = _int("MAX_IMAGE_PIXELS", 25_000_000)

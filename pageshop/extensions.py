@@ -1,5 +1,7 @@
 """Extensions are created here and bound to the app in create_app."""
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
@@ -24,3 +26,5 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 csrf = CSRFProtect()
 babel = Babel()
+# Sign-in throttling (pageshop.throttling); its storage is set per app: RATELIMIT_STORAGE_URI.
+limiter = Limiter(key_func=get_remote_address, headers_enabled=True, strategy="moving-window")

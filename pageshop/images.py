@@ -1,22 +1,34 @@
-"""Product images (A2): only real images are kept, checked by opening them, not by their name."""
+"""Product images (A2): only real images are kept, checked by opening them, not by their name.
+
+Every accepted image is decoded and written anew by Pillow: what is kept is pixels only, without
+metadata (camera, location) or anything appended to the file (a GIF with HTML after it). Its size in
+pixels is checked from the header before anything is decoded, so a small file that would expand to
+gigabytes (a decompression bomb) is refused first.
+"""
 from __future__ import annotations
 
 import os
 import secrets
+import warnings
 from io import BytesIO
 
 from flask import current_app
 from flask_babel import gettext as _
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .errors import DomainError
 
 # Pillow's format name -> the extension the file is saved with.
 ALLOWED_FORMATS = {"PNG": ".png", "JPEG": ".jpg", "WEBP": ".webp", "GIF": ".gif"}
+# How each format is written again.
+SAVE_OPTIONS = {"PNG": {}, "JPEG": {"quality": 90}, "WEBP": {"quality": 90}, "GIF": {}}
+# What Pillow may carry over from the original: how to draw it, nothing about who or where.
+KEPT_INFO = ("transparency", "icc_profile")
 
 
 def save_image(stream) -> str:
-    """Check an uploaded file and keep it under UPLOAD_FOLDER with a random name; returns the name."""
+    """Check an uploaded file and keep it, re-encoded, under UPLOAD_FOLDER with a random name;
+    returns the name."""
     max_bytes = current_app.config["MAX_IMAGE_BYTES"]
     data = stream.read(max_bytes + 1)
     if not data:
@@ -24,20 +36,53 @@ def save_image(stream) -> str:
     if len(data) > max_bytes:
         raise DomainError(_("The image is too large: at most %(size)s MB.",
                             size=f"{max_bytes / 1024 / 1024:g}"), "image")
-    try:
-        with Image.open(BytesIO(data)) as image:
-            image_format = image.format
-            image.verify()
-    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError):
-        raise DomainError(_("This file is not an image. Upload a PNG, JPEG, WebP or GIF file."), "image")
-    if image_format not in ALLOWED_FORMATS:
-        raise DomainError(_("Upload a PNG, JPEG, WebP or GIF file."), "image")
+    image_format, encoded = _reencode(data, current_app.config["MAX_IMAGE_PIXELS"])
     folder = current_app.config["UPLOAD_FOLDER"]
     os.makedirs(folder, exist_ok=True)
     filename = secrets.token_hex(16) + ALLOWED_FORMATS[image_format]
     with open(os.path.join(folder, filename), "wb") as file:
-        file.write(data)
+        file.write(encoded)
     return filename
+
+
+def _reencode(data: bytes, max_pixels: int) -> tuple[str, bytes]:
+    not_an_image = DomainError(_("This file is not an image. Upload a PNG, JPEG, WebP or GIF file."),
+                               "image")
+    try:
+        with warnings.catch_warnings():
+            # Pillow's own bomb check warns from Image.open; ours below is stricter anyway.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(BytesIO(data))  # reads the header only
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError):
+        raise _too_many_pixels(max_pixels)
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise not_an_image
+    with image:
+        if image.format not in ALLOWED_FORMATS:
+            raise DomainError(_("Upload a PNG, JPEG, WebP or GIF file."), "image")
+        width, height = image.size
+        if width * height > max_pixels:
+            raise _too_many_pixels(max_pixels)
+        image_format = image.format
+        try:
+            image.load()  # the first frame of an animation: a product picture stands still
+            # Photos are often stored sideways with an orientation tag: turn them before it's dropped.
+            still = ImageOps.exif_transpose(image)
+            if image_format == "JPEG" and still.mode not in ("RGB", "L"):
+                still = still.convert("RGB")
+            # Pillow writes some of the original's info again (a JPEG comment, EXIF): not these.
+            still.info = {key: value for key, value in still.info.items() if key in KEPT_INFO}
+            output = BytesIO()
+            still.save(output, format=image_format, **SAVE_OPTIONS[image_format])
+        except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+            raise not_an_image
+    return image_format, output.getvalue()
+
+
+def _too_many_pixels(max_pixels: int) -> DomainError:
+    return DomainError(_("The image has too many pixels: at most %(megapixels)s megapixels. "
+                         "Scale it down and upload it again.",
+                         megapixels=f"{max_pixels / 1_000_000:g}"), "image")
 
 
 def delete_image(filename: str | None) -> None:

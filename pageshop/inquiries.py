@@ -16,6 +16,7 @@ from .errors import DomainError, NotAllowed
 from .extensions import db
 from .models import FacebookAccount, Inquiry, Order
 from .store import get_store
+from .validation import clip
 
 MAX_MESSAGE_LENGTH = 5000
 MAX_ANSWER_LENGTH = 10000
@@ -49,7 +50,8 @@ def send_inquiry(order: Order, message: str | None, now: datetime,
     store = get_store()
     account_id = order.facebook_account_id or (facebook_account.id if facebook_account else None)
     inquiry = Inquiry(
-        order=order, facebook_account_id=account_id, name=order.customer_name, email=order.email,
+        order=order, facebook_account_id=account_id, name=clip(order.customer_name, Inquiry.name),
+        email=order.email,
         message=message, received_at=now, answer_due_at=answer_due_at(order, now),
     )
     db.session.add(inquiry)

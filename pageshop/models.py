@@ -30,11 +30,15 @@ from .extensions import db
 
 class PasswordMixin:
     password_hash: Mapped[str]
+    # Written into the session at sign-in; moving it on ends every copy of the account's sessions.
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     def set_password(self, password: str) -> None:
         # Tests choose a cheap method; everything else uses werkzeug's default (scrypt).
         method = current_app.config.get("PASSWORD_HASH_METHOD") if has_app_context() else None
         self.password_hash = generate_password_hash(password, **({"method": method} if method else {}))
+        # A new password ends the sessions signed in with the old one.
+        self.session_generation = (self.session_generation or 0) + 1
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

@@ -20,6 +20,7 @@ from .business_days import add_business_days
 from .errors import DomainError, NotAllowed
 from .extensions import db
 from .models import Email, Order, OrderEvent, Store
+from .validation import check_length
 
 ORDERS_PER_PAGE = 25
 
@@ -58,12 +59,10 @@ def fulfill_order(order: Order, carrier: str, tracking_number: str,
     tracking_number = (tracking_number or "").strip()
     if not carrier:
         raise DomainError(_("Enter the carrier."), "carrier")
-    if len(carrier) > 80:
-        raise DomainError(_("Use at most 80 characters for the carrier."), "carrier")
+    check_length(carrier, Order.carrier, "carrier")
     if not tracking_number:
         raise DomainError(_("Enter the tracking number."), "tracking_number")
-    if len(tracking_number) > 120:
-        raise DomainError(_("Use at most 120 characters for the tracking number."), "tracking_number")
+    check_length(tracking_number, Order.tracking_number, "tracking_number")
     tracking_url = _tracking_url(carrier, tracking_number, tracking_url)
 
     now = clock.now()
@@ -152,9 +151,9 @@ def _tracking_url(carrier: str, tracking_number: str, given: str | None) -> str 
     given = (given or "").strip()
     if given:
         parts = urlsplit(given)
-        if parts.scheme not in ("http", "https") or not parts.netloc or len(given) > 500:
+        if parts.scheme not in ("http", "https") or not parts.netloc:
             raise DomainError(_("Enter a web address starting with http:// or https://."), "tracking_url")
-        return given
+        return check_length(given, Order.tracking_url, "tracking_url")
     pattern = CARRIER_TRACKING_URLS.get(carrier)
     return pattern.format(number=quote(tracking_number, safe="")) if pattern else None
 

@@ -15,8 +15,9 @@ from .extensions import db
 from .inbox import MAX_REPLY_LENGTH, latest_order
 from .messenger.graph import stand_in_name
 from .models import Conversation, SavedReply
+from .validation import column_length
 
-MAX_TITLE_LENGTH = 120
+MAX_TITLE_LENGTH = column_length(SavedReply.title)
 MAX_MATCHES = 8
 
 

@@ -9,7 +9,7 @@ from pageshop.money import format_money
 from pageshop.payments import PaymentError
 from pageshop.sessions import current_facebook_account, log_out_facebook
 from pageshop.store import get_store
-from pageshop.urls import safe_next
+from pageshop.urls import public_url, safe_next
 
 from . import bp
 from .forms import CheckoutForm
@@ -59,8 +59,7 @@ def checkout():
         try:
             order = checkouts.place_order(
                 store, kind, lines, _details(form),
-                status_url=lambda order: url_for("storefront.order_status", token=order.token,
-                                                 _external=True),
+                status_url=lambda order: public_url("storefront.order_status", token=order.token),
                 facebook_account=account,
                 cart_token=None if buy_now else session.get(CART_KEY),
             )

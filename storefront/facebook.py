@@ -4,6 +4,7 @@ from flask import redirect, render_template, request, url_for
 from pageshop.accounts import authenticate_facebook
 from pageshop.errors import DomainError
 from pageshop.sessions import log_in_facebook, log_out_facebook
+from pageshop.throttling import note_failed_sign_in, throttled
 from pageshop.urls import safe_next
 
 from . import bp
@@ -11,6 +12,7 @@ from .forms import FacebookLoginForm, TokenForm
 
 
 @bp.route("/facebook/login", methods=["GET", "POST"])
+@throttled("storefront/facebook_login.html", FacebookLoginForm)
 def facebook_login():
     form = FacebookLoginForm()
     if request.method == "GET":
@@ -21,6 +23,7 @@ def facebook_login():
             account = authenticate_facebook(form.email.data, form.password.data)
         except DomainError as exc:
             error = exc.message
+            note_failed_sign_in()
         else:
             log_in_facebook(account)
             return redirect(safe_next(form.next.data, url_for("storefront.page")), code=303)

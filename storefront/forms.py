@@ -11,11 +11,14 @@ from wtforms import (
     StringField,
     ValidationError,
 )
-from wtforms.validators import DataRequired, Email, Length
+from wtforms.validators import DataRequired
+
+from pageshop.models import Order
+from pageshop.validation import EmailAddress, FitsColumn
 
 
 class FacebookLoginForm(FlaskForm):
-    email = EmailField(_l("Email"), validators=[DataRequired(_l("Enter your email.")), Email(_l("Enter a valid email address."))])
+    email = EmailField(_l("Email"), validators=[DataRequired(_l("Enter your email.")), EmailAddress()])
     password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password."))])
     next = StringField()
 
@@ -28,19 +31,22 @@ class CheckoutForm(FlaskForm):
     """Both checkouts (S5). Set `kind` (pageshop.checkout.CheckoutKind) before validating: the
     country and discount-code rules are the domain's own functions."""
 
-    email = EmailField(_l("Email"), validators=[DataRequired(_l("Enter your email.")),
-                                                Email(_l("Enter a valid email address.")),
-                                                Length(max=254)])
-    first_name = StringField(_l("First name"), validators=[DataRequired(_l("Enter your first name.")), Length(max=120)])
-    last_name = StringField(_l("Last name"), validators=[DataRequired(_l("Enter your last name.")), Length(max=120)])
-    address = StringField(_l("Address"), validators=[DataRequired(_l("Enter your address.")), Length(max=255)])
-    city = StringField(_l("City"), validators=[DataRequired(_l("Enter your city.")), Length(max=120)])
-    region = StringField(_l("State / region"), validators=[Length(max=120)])
-    postal_code = StringField(_l("Postal code"), validators=[DataRequired(_l("Enter your postal code.")), Length(max=20)])
+    email = EmailField(_l("Email"), validators=[DataRequired(_l("Enter your email.")), EmailAddress(),
+                                                FitsColumn(Order.email)])
+    first_name = StringField(_l("First name"), validators=[DataRequired(_l("Enter your first name.")),
+                                                           FitsColumn(Order.first_name)])
+    last_name = StringField(_l("Last name"), validators=[DataRequired(_l("Enter your last name.")),
+                                                         FitsColumn(Order.last_name)])
+    address = StringField(_l("Address"), validators=[DataRequired(_l("Enter your address.")),
+                                                     FitsColumn(Order.address)])
+    city = StringField(_l("City"), validators=[DataRequired(_l("Enter your city.")), FitsColumn(Order.city)])
+    region = StringField(_l("State / region"), validators=[FitsColumn(Order.region)])
+    postal_code = StringField(_l("Postal code"), validators=[DataRequired(_l("Enter your postal code.")),
+                                                             FitsColumn(Order.postal_code)])
     country = SelectField(_l("Country"), validate_choice=False, default="US")
     shipping_rate = RadioField(_l("Shipping"), validate_choice=False)
     card_number = StringField(_l("Card number"), validators=[DataRequired(_l("Enter a card number."))])
-    discount_code = StringField(_l("Discount code"), validators=[Length(max=64)])
+    discount_code = StringField(_l("Discount code"), validators=[FitsColumn(Order.discount_code)])
     messenger_opt_in = BooleanField(_l("Send order updates to Messenger"))
     idempotency_key = HiddenField()
 

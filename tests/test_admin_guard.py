@@ -1,4 +1,5 @@
-"""A1: every admin URL refuses a visitor who is not signed in, and changes nothing."""
+"""A1: every admin URL refuses a visitor who is not signed in, and changes nothing; also (issue 10)
+a copy of a session that signed out, and a session unused for 12 hours."""
 from urllib.parse import urlsplit
 
 import pytest
@@ -77,3 +78,42 @@ def test_facebook_login_is_not_an_admin_session(client, auth, targets):
     auth.facebook_login()
     assert client.get("/admin/orders").status_code == 302
     assert client.get("/admin/orders/1").status_code == 302
+
+
+def _refused(app, cookie: str, rule, method) -> bool:
+    """A browser holding `cookie` is sent to the sign-in page by this URL."""
+    browser = app.test_client()
+    browser.set_cookie("session", cookie)
+    url = dummy_url(app, rule)
+    if method == "GET":
+        response = browser.get(url)
+        return response.status_code == 302 and urlsplit(response.headers["Location"]).path == "/admin/sign-in"
+    response = browser.htmx(method, url, data={"csrf_token": browser.csrf_token()})
+    return response.status_code == 401 and urlsplit(response.headers["HX-Redirect"]).path == "/admin/sign-in"
+
+
+def test_every_admin_url_refuses_a_copy_of_a_signed_out_session(app, client, auth, targets):
+    """Issue 10: signing out ends every copy of the cookie, not only the browser's own."""
+    auth.sign_in()
+    copy = client.get_cookie("session").value
+    assert not _refused(app, copy, next(r for r, m in admin_rules(app) if r.endpoint == "admin.orders"),
+                        "GET")
+    auth.sign_out()
+    before = snapshot()
+    for rule, method in admin_rules(app):
+        assert _refused(app, copy, rule, method), (rule.endpoint, method)
+    assert snapshot() == before
+
+
+def test_every_admin_url_refuses_a_session_unused_for_12_hours(app, client, auth, targets):
+    from datetime import timedelta
+
+    from pageshop import clock
+
+    auth.sign_in()
+    cookie = client.get_cookie("session").value
+    clock.advance(timedelta(hours=12, seconds=1))
+    before = snapshot()
+    for rule, method in admin_rules(app):
+        assert _refused(app, cookie, rule, method), (rule.endpoint, method)
+    assert snapshot() == before

@@ -1,14 +1,17 @@
 """A sweep over app.url_map with bad input: every URL, as a visitor and signed in (the merchant, who
 is also logged into Facebook as a shopper), gets junk in every query parameter and form field it
-reads: missing, empty, 10,000 characters, NUL bytes, other scripts, non-numbers and out-of-range
-numbers, unknown choices, ids that don't exist, duplicated parameters; and junk in its path.
+reads: missing, empty, 10,000 characters, one character more than the column of that name holds,
+NUL bytes and other control characters, other scripts, non-numbers and out-of-range numbers,
+unknown choices, ids that don't exist, duplicated parameters; and junk in its path. One test per
+URL and method, so a failure names the URL and the tests can run in parallel.
 
 Which names a URL reads is found by asking it: its request parameters note the names the view asks
 for; which HX-Target values it gets, from the templates' hx-get and hx-post. After a URL that takes
 POSTs the scene is built afresh, so what one URL deletes doesn't hide the next one.
 
 Never a 5xx. A 4xx page says what is wrong (a field error, an alert or a flashed error), a form
-refused with 422 keeps what was typed, and nothing stored is unreadable or out of range.
+refused with 422 keeps what was typed, a refused POST leaves every table as it was (nothing
+half-stored), and nothing stored is unreadable, longer than its column or out of range.
 """
 from __future__ import annotations
 
@@ -19,13 +22,14 @@ import secrets
 import sys
 from pathlib import Path
 
+import pytest
 from flask import g, request, url_for
 from markupsafe import escape
-from sqlalchemy import Integer, delete, select, update
+from sqlalchemy import Integer, String, delete, select, update
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 from werkzeug.routing import IntegerConverter, PathConverter, UnicodeConverter
 
-from pageshop import clock
+from pageshop import clock, create_app
 from pageshop.extensions import db
 from pageshop.models import (
     AdminUser,
@@ -44,7 +48,7 @@ from pageshop.models import (
     Store,
     Subscription,
 )
-from pageshop.sessions import ADMIN_KEY, FACEBOOK_KEY
+from pageshop.sessions import admin_session, facebook_session
 from storefront.cart import CART_TOKEN
 
 from . import factories
@@ -52,6 +56,8 @@ from . import factories
 LONG = "x" * 10_000
 UNICODE = "Zoë 😀 \u202e<b>&"
 COMMON = ["", "   ", LONG, "a\x00b", UNICODE, "\u00b2"]  # "²" passes str.isdigit(), not int()
+# Control characters a form can carry: newlines where one line is expected, escapes, bell, separators.
+CONTROL = ["line\r\nSet-Cookie: x=1", "a\x01\x07\x1bb", "tab\there", "a\u2028b", "\x7f"]
 
 
 class Upload:
@@ -113,6 +119,21 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 def kind_of(name: str) -> str:
     name = re.sub(r"^\w+-\d+-", "", name)  # variants-0-price -> price
     return next((kind for kind, names in KINDS.items() if name in names), "text")
+
+
+def column_lengths(name: str) -> list[int]:
+    """The lengths of the text columns called `name` in any table (variants-0-title: title)."""
+    name = re.sub(r"^\w+-\d+-", "", name)
+    return sorted({column.type.length for table in db.metadata.sorted_tables for column in table.columns
+                   if column.name == name and isinstance(column.type, String) and column.type.length})
+
+
+def junk_for(name: str) -> list:
+    """The junk of the name's kind, one character more than each column of that name holds (an
+    address, for e-mails), and control characters."""
+    too_long = [("x" * (length - 11) + "@example.com") if kind_of(name) == "email" else "x" * (length + 1)
+                for length in column_lengths(name)]
+    return JUNK[kind_of(name)] + too_long + CONTROL
 
 
 def _base(scene: dict) -> dict:
@@ -181,6 +202,13 @@ def _build_scene() -> dict:
     }
 
 
+def _rows() -> dict:
+    """Every row of every table: what a refused request must leave as it was."""
+    db.session.expire_all()
+    return {table.name: db.session.execute(select(table).order_by(*table.primary_key.columns)).all()
+            for table in db.metadata.sorted_tables}
+
+
 def _wipe() -> None:
     db.session.rollback()
     for table in reversed(db.metadata.sorted_tables):
@@ -212,8 +240,8 @@ def _sign(client, scene: dict, signed_in: bool) -> None:
             del session[key]
         session[CART_TOKEN] = scene["cart_token"]
         if signed_in:
-            session[ADMIN_KEY] = scene["admin_id"]
-            session[FACEBOOK_KEY] = scene["alex_id"]
+            session.update(admin_session(db.session.get(AdminUser, scene["admin_id"])))
+            session.update(facebook_session(db.session.get(FacebookAccount, scene["alex_id"])))
 
 
 # --- which names a URL reads ---------------------------------------------------------------
@@ -307,6 +335,7 @@ class Sweep:
         self.app = app
         self.failures: list[str] = []
         self.cases = 0
+        self.rows: dict | None = None  # every table's rows after the last POST, if known
 
     def set_the_scene(self, client, signed_in: bool, changed: bool) -> None:
         """A fresh scene after a URL that may have changed it (one that takes POSTs)."""
@@ -314,11 +343,12 @@ class Sweep:
             _wipe()
             self.scene = _build_scene()
             self.base = _base(self.scene)
+            self.rows = None
         _sign(client, self.scene, signed_in)
 
     def url(self, rule, **junk) -> str:
         values = {}
-        for name, converter in rule._converters.items():
+        for name in rule._converters:
             if name in junk:
                 values[name] = junk[name]
             elif name == "handle":
@@ -337,6 +367,7 @@ class Sweep:
         if rule.endpoint in BEFORE_EACH:
             BEFORE_EACH[rule.endpoint]()
             db.session.commit()
+            self.rows = None
         headers = {}
         if target is not None:
             headers = {"HX-Request": "true", **({"HX-Target": target} if target else {})}
@@ -350,6 +381,9 @@ class Sweep:
         if junk_in:
             case += f" {place} {field}={junk!r:.60}"
         query_string = MultiDict([(k, _value(v)) for k, v in query.items(multi=True)])
+        # What the tables held before (known from the last POST's answer when nothing ran between).
+        before = (self.rows or _rows()) if method == "POST" else None
+        self.rows = None
         try:
             response = client.open(url, method=method, headers=headers, data=data,
                                    query_string=query_string, follow_redirects=follow)
@@ -358,6 +392,12 @@ class Sweep:
             self.failures.append(f"{case}: raised {type(exc).__name__}: {str(exc).splitlines()[0][:150]}")
             return None
         status = response.status_code
+        answer = response.history[0] if getattr(response, "history", None) else response
+        if before is not None:
+            self.rows = _rows()
+            changed = [name for name in before if before[name] != self.rows[name]]
+            if changed and answer.status_code >= 400:
+                self.failures.append(f"{case}: refused with {answer.status_code} but changed {changed}")
         if status == 400 and "<title>Form expired" in _page(response):
             self.failures.append(f"{case}: the sweep's CSRF token was refused")
         elif status >= 500:
@@ -414,7 +454,7 @@ class Sweep:
                 continue
             for where, names in (("query", query_names), ("form", form_names)):
                 for name in names:
-                    for junk in JUNK[kind_of(name)]:
+                    for junk in junk_for(name):
                         if where == "query" and isinstance(junk, Upload):
                             continue
                         query, form = self._query(query_names), self._query(form_names)
@@ -453,14 +493,16 @@ def _rules(app):
     return sorted((r for r in app.url_map.iter_rules() if r.endpoint != "static"), key=lambda r: r.rule)
 
 
-def run_sweep(app, rules) -> Sweep:
+def run_sweep(app, rules, methods=("GET", "POST")) -> Sweep:
     app.request_class = type("RecordingRequest", (app.request_class,),
                              {"parameter_storage_class": RecordingDict})
+    # The sweep signs in with wrong passwords and junk many times: let throttling count, not refuse.
+    app.config["SIGN_IN_LIMITS"] = "100000 per minute"
     visitor, merchant = app.test_client(), app.test_client()
     sent = _htmx_requests()
     sweep, changed = Sweep(app), True
     for rule in rules:
-        for method in sorted(rule.methods & {"GET", "POST"}):
+        for method in sorted(rule.methods & set(methods)):
             for client, signed_in in ((visitor, False), (merchant, True)):
                 sweep.set_the_scene(client, signed_in, changed)
                 guarded = rule.endpoint.startswith("admin.") and rule.endpoint != "admin.sign_in"
@@ -478,25 +520,53 @@ def run_sweep(app, rules) -> Sweep:
     return sweep
 
 
-def test_no_url_fails_on_bad_input(app):
-    rules = _rules(app)
-    assert len(rules) >= 60, "the sweep found too few URLs: is the url_map walked correctly?"
-    sweep = run_sweep(app, rules)
-    assert sweep.cases >= 2000, f"only {sweep.cases} requests: are the names each URL reads found?"
+def _every_url_and_method() -> list:
+    """(rule, method) of the app's url_map, read from an app made for that (no database)."""
+    app = create_app({"TESTING": True, "SECRET_KEY": "sweep", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    return [pytest.param(rule.rule, rule.endpoint, method, id=f"{method} {rule.rule}")
+            for rule in _rules(app) for method in sorted(rule.methods & {"GET", "POST"})]
+
+
+URLS = _every_url_and_method()
+
+
+def test_the_sweep_covers_the_whole_url_map(app):
+    assert len(URLS) >= 75, "the sweep found too few URLs: is the url_map walked correctly?"
+    assert {(rule.rule, rule.endpoint, method)
+            for rule in _rules(app) for method in rule.methods & {"GET", "POST"}} \
+        == {tuple(param.values) for param in URLS}
+
+
+@pytest.mark.parametrize("path, endpoint, method", URLS)
+def test_no_url_fails_on_bad_input(app, path, endpoint, method):
+    [rule] = [rule for rule in _rules(app) if (rule.rule, rule.endpoint) == (path, endpoint)]
+    sweep = run_sweep(app, [rule], methods=(method,))
+    assert sweep.cases >= 4, f"only {sweep.cases} requests: are the names the URL reads found?"
     assert not sweep.failures, f"{len(sweep.failures)} failures:\n" + "\n".join(sweep.failures[:100])
 
 
-def test_the_sweep_would_see_a_crash_and_a_silent_refusal(app):
-    """The control: a view that fails on a non-number, and one that refuses junk without a word."""
+def test_the_sweep_would_see_a_crash_a_silent_refusal_and_half_a_change(app):
+    """The control: a view that fails on a non-number, one that refuses junk without a word, and one
+    that keeps part of what it refuses."""
     def crash():
         return str(int(request.args.get("page", "1")))
 
     def silent():
         return ("", 422) if request.form.get("title") != "Changed" else ("ok", 200)
 
+    def half():
+        if request.form.get("title") != "Changed":
+            db.session.add(SavedReply(title=secrets.token_hex(8), body="half"))
+            db.session.commit()
+            return '<p role="alert">Enter a title.</p>', 422
+        return "ok", 200
+
     app.add_url_rule("/sweep-crash", "sweep_crash", crash)
     app.add_url_rule("/sweep-silent", "sweep_silent", silent, methods=["POST"])
+    app.add_url_rule("/sweep-half", "sweep_half", half, methods=["POST"])
     sweep = run_sweep(app, [rule for rule in _rules(app) if rule.endpoint.startswith("sweep_")])
     assert any("/sweep-crash" in f and "page='abc': raised ValueError" in f for f in sweep.failures)
     assert any("/sweep-silent" in f and "title='nope': 422 without a readable message" in f
+               for f in sweep.failures)
+    assert any("/sweep-half" in f and "refused with 422 but changed ['saved_replies']" in f
                for f in sweep.failures)

@@ -3,7 +3,7 @@ CSRF token (400, nothing written), for a signed-in merchant who is also logged i
 Only the Messenger Platform's webhook is exempt: it is authenticated by its signature instead."""
 import re
 
-from flask import url_for
+from flask import g, url_for
 from sqlalchemy import select
 from werkzeug.routing.converters import NumberConverter
 
@@ -106,6 +106,11 @@ def test_every_changing_url_refuses_a_request_without_a_csrf_token(
     assert auth.facebook_login().status_code == 303
     rules = _changing_rules(app)
     assert len(rules) >= 20, "the sweep found too few URLs: is the url_map walked correctly?"
+    # A valid token, but of someone else's session (an attacker's own, planted in a form).
+    for name in list(vars(g)):  # csrf_token() must not reuse the token cached for our client
+        delattr(g, name)
+    someone_else = app.test_client().csrf_token()
+    assert someone_else != client.csrf_token()
 
     failures = []
     before = _snapshot()
@@ -116,6 +121,7 @@ def test_every_changing_url_refuses_a_request_without_a_csrf_token(
             attempts = [
                 ("no token", {"data": FORM}),
                 ("wrong token", {"data": dict(FORM, csrf_token="not-the-token")}),
+                ("another session's token", {"data": dict(FORM, csrf_token=someone_else)}),
                 ("htmx, no token", {"data": FORM, "headers": {"HX-Request": "true",
                                                               "HX-Target": "main"}}),
                 ("htmx, wrong header", {"data": FORM, "headers": {"HX-Request": "true",

@@ -209,6 +209,7 @@ def test_window_states_in_the_list(client, auth, store):
     auth.sign_in()
     assert "Human agent only · 5 days left" in client.get("/admin/inbox").get_data(as_text=True)
     clock.advance(timedelta(days=6))
+    auth.sign_in()  # days later: the session ended after 12 hours unused
     assert "Closed" in client.get("/admin/inbox").get_data(as_text=True)
 
 
@@ -250,9 +251,10 @@ def test_suggested_products_show_in_the_conversation(client, auth, store, make_p
     cards = html[html.index(f'id="message-{suggestion.id}"'):]
     cards = cards[:cards.index('<span class="meta">')]
     assert "Here&#39;s what I found for “linen”:" in cards
-    assert re.search(rf'<a href="http://localhost/products/{apron.handle}"[^>]*>Linen Apron</a>\s*'
+    site = re.escape(client.application.config["PUBLIC_URL"])  # links leaving the site use PUBLIC_URL
+    assert re.search(rf'<a href="{site}/products/{apron.handle}"[^>]*>Linen Apron</a>\s*'
                      r'<span>\$34\.00</span>', cards)
-    assert re.search(rf'<a href="http://localhost/products/{napkins.handle}"[^>]*>Linen Napkins</a>\s*'
+    assert re.search(rf'<a href="{site}/products/{napkins.handle}"[^>]*>Linen Napkins</a>\s*'
                      r'<span>\$12\.50 · Sold out</span>', cards)
 
 
@@ -385,6 +387,7 @@ def test_window_notice_refreshes_while_the_conversation_is_open(client, auth, st
     assert "your reply is sent as a normal reply" in client.get(f"/admin/inbox/{conversation.id}").get_data(as_text=True)
 
     clock.advance(timedelta(hours=24))
+    auth.sign_in()  # a day later: the session ended after 12 hours unused
     response = client.htmx("get", f"/admin/inbox/{conversation.id}", target="window-notice")
 
     html = response.get_data(as_text=True)

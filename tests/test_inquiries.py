@@ -142,6 +142,7 @@ def test_inquiries_list_deadlines_and_overdue(client, auth, store, make_order):
     assert "Jo Park" in html and "Overdue" not in html
 
     clock.advance(timedelta(days=4, minutes=1))
+    auth.sign_in()  # days later: the session ended after 12 hours unused
     html = client.get("/admin/inquiries").get_data(as_text=True)
     assert html.count(">Overdue<") == 1
 
@@ -157,6 +158,7 @@ def test_inquiries_about_orders_bought_in_the_messenger_chat_are_flagged_overdue
     assert "Mar 10, 2026 3:30 PM UTC" in html and "No deadline" not in html
 
     clock.advance(timedelta(days=4, minutes=1))
+    auth.sign_in()  # days later: the session ended after 12 hours unused
     html = client.get("/admin/inquiries").get_data(as_text=True)
     assert html.count(">Overdue<") == 1
 

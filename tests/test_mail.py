@@ -36,7 +36,7 @@ def test_facebook_checkout_confirmation_comes_from_facebook(client, shirt, smtp_
     assert message["Subject"] == "Order #1001 confirmed"
     body = message.get_content()
     assert "Linen Shirt" in body and "$45.00" in body and "1 Main St" in body
-    assert f"http://localhost/orders/{order.token}" in body
+    assert f"{client.application.config['PUBLIC_URL']}/orders/{order.token}" in body
     assert smtp_server.envelopes[0] == ("notification@facebookmail.example", ["pat@example.com"])
     email = emails()[0]
     assert (email.state, email.kind, email.order_id, email.attempts) == ("sent", "order_confirmation", order.id, 1)

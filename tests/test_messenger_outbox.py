@@ -288,7 +288,7 @@ def test_two_workers_one_killed_midway_send_each_notification_exactly_once(app, 
     orders = [place(make_order, product=product) for _ in range(50)]
     assert db.session.scalar(db.select(db.func.count(Notification.id))) == 50
     env = dict(os.environ, FLASK_APP="wsgi:app", DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
-               MESSENGER_TRANSPORT="local", OUTBOX_CLAIM_SECONDS="2", WORKER_POLL_SECONDS="0.05")
+               SECRET_KEY="test-secret", MESSENGER_TRANSPORT="local", OUTBOX_CLAIM_SECONDS="2", WORKER_POLL_SECONDS="0.05")
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     workers = [subprocess.Popen([sys.executable, "-c", SLOW_FLASK_WORKER], env=env, cwd=root,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(2)]

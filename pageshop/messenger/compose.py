@@ -1,23 +1,19 @@
 """What an order notification says (M4): the merchant's text inside the 24-hour window, the standard
 utility wording outside it, and the structured part (receipt card, tracking details).
 
-Links in messages must be absolute (the shopper opens them from Messenger). Inside a request they
-use the request's host; the worker has no request, so it uses the PUBLIC_URL setting.
+Links in messages must be absolute (the shopper opens them from Messenger): they use the PUBLIC_URL
+setting, in a request as in the worker, never the request's Host header.
 """
 from __future__ import annotations
 
 from datetime import datetime
-from urllib.parse import urlsplit
-
-from flask import current_app, has_request_context, url_for
 
 from ..extensions import db
 from ..models import Conversation, Notification, Order, OrderLine, Product, Store, Variant
+from ..urls import public_url as absolute_url
 from .message_templates import UTILITY_BODIES, get_customization, inside_text, render_text
 from .transport import Outgoing
 from .window import messaging_window_open
-
-DEFAULT_PUBLIC_URL = "http://127.0.0.1:5000"
 
 KINDS = {
     "order_confirmation": "receipt",
@@ -25,15 +21,6 @@ KINDS = {
     "out_for_delivery": "delivery_update",
     "delivered": "delivery_update",
 }
-
-
-def absolute_url(endpoint: str, **values) -> str:
-    if has_request_context():
-        return url_for(endpoint, _external=True, **values)
-    base = urlsplit(current_app.config.get("PUBLIC_URL") or DEFAULT_PUBLIC_URL)
-    adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/",
-                                       url_scheme=base.scheme or "http")
-    return adapter.build(endpoint, values, force_external=True)
 
 
 def order_values(order: Order, store: Store | None) -> dict[str, str]:

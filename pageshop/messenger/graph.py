@@ -30,6 +30,7 @@ from .. import clock
 from ..config import DEFAULT_GRAPH_URL
 from ..extensions import db
 from ..models import Conversation, FacebookPage, Message, Notification, Subscription
+from ..validation import clip
 from .chat import quick_reply_short_label
 from .conversations import insert_once
 from .transport import Outgoing, SendError
@@ -385,7 +386,7 @@ def conversation_for_psid(page: FacebookPage, psid: str, display_name: str = "")
     if conversation is None:
         conversation = insert_once(
             Conversation(page_id=page.id, psid=psid, created_at=clock.now(),
-                         display_name=display_name or stand_in_name(psid)),
+                         display_name=clip(display_name or stand_in_name(psid), Conversation.display_name)),
             find)
     return conversation
 
@@ -401,7 +402,8 @@ def conversation_for_subscription(subscription: Subscription) -> Conversation:
     ).first()
     if conversation is None:
         conversation = Conversation(page_id=subscription.page_id, user_ref=subscription.user_ref,
-                                    display_name=subscription.order.customer_name, created_at=clock.now())
+                                    display_name=clip(subscription.order.customer_name, Conversation.display_name),
+                                    created_at=clock.now())
         db.session.add(conversation)
         db.session.flush()
     return conversation

@@ -146,6 +146,7 @@ def test_mute_remove_and_add_the_channel_and_the_window(people, shop, make_produ
     checkout.close()
 
     clock.advance(timedelta(hours=25))  # the window closed: outside it, the utility wording
+    admin_sign_in(merchant, shop.base)  # a day later: the admin's session ended after 12 hours unused
     fulfil(merchant, shop.base, 1002, "1ZSTILL")
     update = shipping_update(shopper, 1002)
     expect(update).to_be_visible(timeout=ARRIVES)  # the channel is removed, the subscription goes on

@@ -185,6 +185,7 @@ def test_mute_remove_and_add_the_channel_and_the_window(people, shop, platform, 
 
     # Outside the window: the approved utility template, no promotion.
     clock.advance(timedelta(hours=25))
+    admin_sign_in(merchant, shop.base)  # a day later: the admin's session ended after 12 hours unused
     merchant.goto(shop.url(f"/admin/orders/{order_id(1002)}"))
     merchant.get_by_role("button", name="Mark as out for delivery").click()
     outside = arrives(platform, shopper, lambda b: b["messaging_type"] == "UTILITY")
