@@ -166,12 +166,46 @@ def test_search_products_answers_with_cards(app, store, client, auth, make_produ
     assert "Sold out" in html
     assert html.index("Linen Apron") < html.index("Linen Napkins")  # in stock first
 
+    # A card buys one variant and names it; a product with one variant needs no name.
+    apron_card = html[html.index("Linen Apron"):html.index("Linen Napkins")]
+    assert "Option: Large" in apron_card and "$34.00" in apron_card
+    assert "Option:" not in html[html.index("Linen Napkins"):]
+
+    # cards end the search: the next message is an ordinary one again
+    client.post_form("/messenger/messages", {"text": "linen please"})
+    assert len(cards_answers()) == 1
+
+
+def cards_answers() -> list[Message]:
+    return db.session.scalars(db.select(Message).filter_by(kind="product_cards")).all()
+
+
+def test_a_search_that_found_nothing_answers_the_retry(app, store, client, auth, make_product):
+    make_product("Wool Scarf")
+    auth.facebook_login()
+    client.post_form("/messenger/menu", {"choice": "search_products"})
+    client.post_form("/messenger/messages", {"text": "Schal"})
+    html = client.get("/messenger").get_data(as_text=True)
+    assert "Nothing matched “Schal”. Send another word, or tap “Stop searching”." in html
+    assert ">Stop searching</button>" in html
+    client.post_form("/messenger/messages", {"text": "scarf"})
+    assert [m.payload["query"] for m in cards_answers()] == ["scarf"]
+
+    # Nothing again, then the shopper stops searching: what they write next is for the Page.
     client.post_form("/messenger/menu", {"choice": "search_products"})
     client.post_form("/messenger/messages", {"text": "zebra"})
-    assert "Nothing matched “zebra”" in client.get("/messenger").get_data(as_text=True)
-    # the next message is an ordinary one again
-    client.post_form("/messenger/messages", {"text": "linen"})
-    assert db.session.scalars(db.select(Message).filter_by(kind="product_cards")).all().__len__() == 1
+    client.post_form("/messenger/quick-reply", {"choice": "stop_search"})
+    client.post_form("/messenger/messages", {"text": "Do you ship to Canada?"})
+    html = client.get("/messenger").get_data(as_text=True)
+    assert "OK. Write to us here any time, or choose “Search products” to search again." in html
+    assert html.count("Nothing matched") == 2  # Schal and zebra, not the question
+    assert len(cards_answers()) == 1
+    # "Order update settings" leaves a search too
+    client.post_form("/messenger/menu", {"choice": "search_products"})
+    client.post_form("/messenger/messages", {"text": "zebra"})
+    client.post_form("/messenger/menu", {"choice": "order_update_settings"})
+    client.post_form("/messenger/messages", {"text": "Thanks!"})
+    assert client.get("/messenger").get_data(as_text=True).count("Nothing matched") == 3
 
 
 def test_channel_removed_existing_conversation_goes_on_new_ones_cannot_start(app, store, client, auth, make_order):
