@@ -12,10 +12,10 @@ from pageshop.store import get_store
 from pageshop.urls import safe_next
 
 from . import bp
+from .cart import cart_token, checkout_storefront
 from .forms import CheckoutForm
 
 DRAFT_KEY = "checkout_draft"
-CART_KEY = "cart_token"
 TEMPLATE = "storefront/checkout.html"
 SUMMARY_TARGET = "order-summary"
 APPLY_DISCOUNT = "apply_discount"  # the name of the discount code's "Apply" button
@@ -31,7 +31,7 @@ def checkout():
         if buy_now:
             lines = checkouts.buy_now_lines(request.args.get("variant"), request.args.get("quantity"))
         else:
-            lines = checkouts.cart_checkout_lines(session.get(CART_KEY))
+            lines = checkouts.cart_checkout_lines(_cart_token())
         checkouts.check_lines_available(store, kind, lines)
     except checkouts.Unavailable as exc:
         # Nothing to fill in: the message says why, the link where to go instead.
@@ -62,7 +62,7 @@ def checkout():
                 status_url=lambda order: url_for("storefront.order_status", token=order.token,
                                                  _external=True),
                 facebook_account=account,
-                cart_token=None if buy_now else session.get(CART_KEY),
+                cart_token=None if buy_now else _cart_token(),
             )
         except DomainError as exc:
             shown = exc.field in _shown_fields(form, kind)
@@ -111,9 +111,21 @@ def _render_discount(store, kind, lines, form):
                    discount_feedback=True)
 
 
+def _cart_token() -> str | None:
+    """The cart this checkout sells: the online store's for the store's own checkout reached from
+    there (?source=online_store), the Facebook shop's otherwise."""
+    return cart_token(checkout_storefront(request.args.get("source")))
+
+
+def _cart_link() -> dict:
+    endpoint = ("storefront.store_cart" if checkout_storefront(request.args.get("source")) == "online_store"
+                else "storefront.cart")
+    return {"url": url_for(endpoint), "text": _("Go to your cart")}
+
+
 def _unavailable_link(kind, buy_now: bool) -> dict:
     if not buy_now:
-        return {"url": url_for("storefront.cart"), "text": _("Go to your cart")}
+        return _cart_link()
     if kind.channel == "facebook":
         return {"url": url_for("storefront.page"), "text": _("Continue shopping")}
     return {"url": url_for("storefront.online_store"), "text": _("Continue shopping")}
@@ -122,7 +134,7 @@ def _unavailable_link(kind, buy_now: bool) -> dict:
 def _sold_out_link(exc, kind, buy_now: bool) -> dict:
     """Buy Now has no cart to change: back to the product to choose again; a cart: to the cart."""
     if not buy_now:
-        return {"url": url_for("storefront.cart"), "text": _("Go to your cart")}
+        return _cart_link()
     channel = "online_store" if kind.channel == "online_store" else None
     return {"url": url_for("storefront.product", handle=exc.product_handle, variant=exc.variant_id,
                            channel=channel),
