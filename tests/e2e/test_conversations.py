@@ -20,7 +20,7 @@ def test_shopper_writes_and_merchant_answers_live_with_a_saved_reply(browser: Br
     alex = db.session.scalars(db.select(FacebookAccount).filter_by(email="alex@example.com")).one()
     order = make_order(facebook_account=alex)
     db.session.add(SavedReply(title="Thanks for your order",
-                              body="Thanks {first_name}! Order {order_number} ships tomorrow."))
+                              body="Thanks {{ first_name }}! Order {{ order_number }} ships tomorrow."))
     db.session.add(SavedReply(title="Returns", body="You can return it within 30 days."))
     db.session.commit()
     merchant = browser.new_context().new_page()

@@ -67,7 +67,7 @@ def test_every_page_at_desktop_and_phone_widths(browser: Browser, shop, make_pro
     make_product(title="Linen Tote", price_cents=1500, stock=0)
     gift = make_product(title="Gift Wrapping", price_cents=500, facebook=False)
     db.session.add(DiscountCode(code="WELCOME10", kind="percentage", value=10))
-    db.session.add(SavedReply(title="Shipping times", body="Hi {first_name}, orders ship within 3 days."))
+    db.session.add(SavedReply(title="Shipping times", body="Hi {{ first_name }}, orders ship within 3 days."))
     db.session.commit()
 
     # The shopper buys with Messenger updates, searches in the chat and writes; the merchant ships.
