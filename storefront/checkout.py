@@ -33,6 +33,12 @@ def checkout():
         else:
             lines = checkouts.cart_checkout_lines(_cart_token())
         checkouts.check_lines_available(store, kind, lines)
+        if request.method == "GET":
+            checkouts.check_lines_in_stock(lines)
+    except checkouts.SoldOut as exc:
+        # A stale link or a cart left open: said before anything is typed, with where to go instead.
+        return _render(store, kind, [], form, error=exc.message, status=422, blocked=True,
+                       error_link=_sold_out_link(exc, kind, buy_now))
     except checkouts.Unavailable as exc:
         # Nothing to fill in: the message says why, the link where to go instead.
         return _render(store, kind, [], form, error=exc.message, status=422, blocked=True,
