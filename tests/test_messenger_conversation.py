@@ -1,6 +1,7 @@
 """S10: the shopper's Messenger: the conversation, live updates of only what is new, the composer,
 "Order update settings" and "Search products"; A6: the channel removed and added again."""
 import re
+from html import unescape
 
 from pageshop import events
 from pageshop.extensions import db
@@ -345,3 +346,46 @@ def test_quick_replies_are_disabled_once_a_later_message_exists(app, store, clie
     fragment = client.htmx("get", f"/messenger?after={newer.id - 1}", target="messages").get_data(as_text=True)
     assert " disabled" in quick_replies(fragment, newer.id)
     assert fragment.count("<fieldset") == 1  # nothing out of band: the last shown was no question
+
+
+def test_the_page_has_a_message_button_that_opens_the_conversation(app, store, client, auth):
+    for path in ("/", "/shop"):
+        html = client.get(path).get_data(as_text=True)
+        assert re.search(r'<a class="button message-page" href="/messenger">Message</a>', html), path
+    # Logged out: "Log in to Facebook", which comes back to the conversation.
+    html = client.get("/messenger").get_data(as_text=True)
+    assert 'href="/facebook/login?next=/messenger"' in html and "Log in to Facebook" in html
+    response = client.post_form("/facebook/login?next=/messenger",
+                                {"email": "alex@example.com", "password": "pageshop-demo", "next": "/messenger"})
+    assert response.headers["Location"] == "/messenger"
+    assert 'id="composer"' in client.get("/messenger").get_data(as_text=True)
+
+
+def test_with_the_channel_removed_the_message_button_says_why_nothing_can_start(app, store, client, auth):
+    store.messenger_page_id = None
+    db.session.commit()
+    html = unescape(client.get("/messenger").get_data(as_text=True))  # logged out
+    assert ("Maple & Thread isn't taking messages right now: it has turned off Messenger, so a new "
+            "conversation can't be started.") in html
+    auth.facebook_login()
+    html = unescape(client.get("/messenger").get_data(as_text=True))
+    assert "it has turned off Messenger, so a new conversation can't be started." in html
+    assert 'id="composer"' not in html
+
+
+def test_the_pages_order_messages_show_their_time(app, store, client, auth, make_order):
+    from datetime import datetime
+
+    from pageshop import clock
+
+    clock.set_now(datetime(2026, 3, 4, 9, 5))
+    order = place(make_order)
+    deliver(app)
+    fulfill_order(order, "UPS", "1Z1")
+    deliver(app)
+    auth.facebook_login()
+    html = client.get("/messenger").get_data(as_text=True)
+    receipt = html[html.index('class="receipt"'):]
+    assert '<time class="meta" datetime="2026-03-04T09:05:00Z">Mar 4, 2026 9:05 AM UTC</time>' in receipt[:receipt.index("</section>")]
+    update = html[html.index('class="msg-card shipping-update"'):]
+    assert '<time class="meta"' in update[:update.index("</section>")]
