@@ -172,7 +172,7 @@ def _form(kind) -> CheckoutForm:
     form = CheckoutForm()
     form.kind = kind
     form.shipping_rate.choices = [
-        (str(rate.id), f"{rate.name} · {format_money(rate.price_cents)}")
+        (str(rate.id), f"{rate.name} · {format_money(rate.price_cents, get_store().currency)}")
         for rate in checkouts.shipping_rates()
     ]
     return form
@@ -183,8 +183,13 @@ def _prefill(form: CheckoutForm) -> None:
     for name in checkouts.DRAFT_FIELDS:
         if draft.get(name):
             form[name].data = draft[name]
-    if not form.email.data and current_facebook_account():
-        form.email.data = current_facebook_account().email
+    account = current_facebook_account()
+    if not form.email.data and account:
+        form.email.data = account.email
+    if form.kind.is_facebook and account and not (form.first_name.data or form.last_name.data):
+        # Facebook knows the name of the account buying on it.
+        first, _space, last = " ".join(account.name.split()).partition(" ")
+        form.first_name.data, form.last_name.data = first, last
     if not form.shipping_rate.data and form.shipping_rate.choices:
         form.shipping_rate.data = form.shipping_rate.choices[0][0]
     form.messenger_opt_in.data = False  # the opt-in is asked again for every order
