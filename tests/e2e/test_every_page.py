@@ -1,9 +1,11 @@
 """Every page a shopper or the merchant opens, with real content in it (an order with its receipt
 and shipping update in Messenger, a chat search, an inquiry, saved replies, long names), at 1280
 and at 390 pixels wide: axe scans each one (tests/e2e/accessibility.py), and on a phone no page
-scrolls sideways."""
+scrolls sideways. E2E_SCREENSHOTS=<folder> keeps a picture of each page there."""
 from __future__ import annotations
 
+import os
+import re
 from datetime import datetime
 
 from playwright.sync_api import Browser, Page, expect
@@ -54,6 +56,11 @@ def _merchant_pages() -> list[str]:
 def _visit(page: Page, base: str, path: str, phone: bool) -> None:
     response = page.goto(base + path)
     assert response.status == 200, f"{path} answered {response.status}"
+    if os.environ.get("E2E_SCREENSHOTS"):  # a folder: every page's picture, to look at
+        name = re.sub(r"[^a-z0-9]+", "-", path.split("?")[0].lower()).strip("-") or "page"
+        name += "-" + re.sub(r"[^a-z0-9]+", "-", path.split("?", 1)[1])[:40] if "?" in path else ""
+        page.screenshot(path=os.path.join(os.environ["E2E_SCREENSHOTS"],
+                                          f"{name}-{'390' if phone else '1280'}.png"), full_page=True)
     if phone:
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= PHONE["width"], f"{path} is {width}px wide on a {PHONE['width']}px screen"
@@ -79,7 +86,7 @@ def test_every_page_at_desktop_and_phone_widths(browser: Browser, shop, make_pro
     driver.fulfil(merchant, shop.base, 1001, "1Z999AA10123456784")
     shopper.goto(shop.url("/messenger"))
     conversation = shopper.get_by_role("log", name="Conversation")
-    expect(conversation.get_by_text("1Z999AA10123456784")).to_be_visible()
+    expect(conversation.get_by_text("1Z999AA10123456784", exact=True)).to_be_visible()
     shopper.get_by_role("button", name="Search products").click()
     expect(conversation.get_by_text("What are you looking for?")).to_be_visible()
     shopper.get_by_label("Message").fill("linen")
