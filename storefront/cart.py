@@ -18,7 +18,9 @@ from . import bp
 from .page import shop_is_open
 from .shop import checkout_source, product_channel, product_context
 
-CART_TOKENS = {"facebook": "cart_token", "online_store": "store_cart_token"}  # session keys
+CART_TOKEN = "cart_token"  # the session key of the Facebook shop's cart
+STORE_CART_TOKEN = "store_cart_token"  # and of the online store's
+CART_TOKENS = {"facebook": CART_TOKEN, "online_store": STORE_CART_TOKEN}
 CART_TARGET = "cart"
 NOTICE_TARGET = "cart-notice"
 CART_LINK_TARGET = "cart-link"  # the header's "Cart (n)" link, refreshed on "cart-updated"
