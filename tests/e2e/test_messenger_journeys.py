@@ -134,7 +134,7 @@ def test_mute_remove_and_add_the_channel_and_the_window(people, shop, make_produ
     expect(merchant.get_by_role("dialog", name="Turn off Messenger updates for order #1001?")).to_contain_text(
         "Alex Rivera won't get any more Messenger updates about this order, not even the ones already queued.")
     confirm(merchant, "Turn off Messenger updates for order #1001?", "Cancel")
-    expect(merchant.get_by_text("Updates: active")).to_be_visible()
+    expect(merchant.get_by_text("Updates: on")).to_be_visible()
     merchant.get_by_role("button", name="Turn off").click()
     confirm(merchant, "Turn off Messenger updates for order #1001?", "Turn off updates")
     expect(merchant.get_by_text("Updates: turned off")).to_be_visible()
