@@ -1,5 +1,5 @@
 """The shopper's cart (S4), kept in the database; the browser holds only its random token (the
-views keep it in the Flask session as session["cart_token"]).
+views keep it in the Flask session, one cart per storefront: see storefront/cart.py).
 
 - get_cart(token) -> Cart | None: the cart with this token, if any.
 - open_cart(token) -> Cart: the cart with this token, or a new one (commits).

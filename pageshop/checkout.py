@@ -417,16 +417,32 @@ def _take_stock(line: CheckoutLine, kind: CheckoutKind) -> None:
     if still_published is None:  # unpublished while the shopper was checking out
         raise _unavailable(line, _("%(product)s is no longer available.", product=title))
     left = db.session.scalar(select(Variant.stock).where(Variant.id == variant_id)) or 0
-    if line.in_cart:
+    raise _sold_out(title, line.in_cart, left, handle, variant_id)
+
+
+def check_lines_in_stock(lines: list[CheckoutLine]) -> None:
+    """Say an item is sold out (or short) when the checkout opens, before the shopper types an
+    address: a link to a checkout can outlive the stock. Placing the order checks again, atomically."""
+    for line in lines:
+        if line.variant.stock < line.quantity:
+            title = line.product_title
+            if line.variant_title and line.variant_title != "Default":
+                title = f"{title} ({line.variant_title})"
+            raise _sold_out(title, line.in_cart, line.variant.stock, line.variant.product.handle,
+                            line.variant.id)
+
+
+def _sold_out(title: str, in_cart: bool, left: int, handle: str, variant_id: int) -> SoldOut:
+    if in_cart:
         if left <= 0:
-            raise SoldOut(_("%(item)s is sold out. Remove it to place your order.", item=title),
-                          handle, variant_id)
-        raise SoldOut(_("Only %(count)d of %(item)s left. Lower the quantity to place your order.",
-                        count=left, item=title), handle, variant_id)
+            return SoldOut(_("%(item)s is sold out. Remove it to place your order.", item=title),
+                           handle, variant_id)
+        return SoldOut(_("Only %(count)d of %(item)s left. Lower the quantity to place your order.",
+                         count=left, item=title), handle, variant_id)
     # Buy Now: there is no cart to change; the checkout links back to the product instead.
     if left <= 0:
-        raise SoldOut(_("%(item)s is sold out.", item=title), handle, variant_id)
-    raise SoldOut(_("Only %(count)d of %(item)s left.", count=left, item=title), handle, variant_id)
+        return SoldOut(_("%(item)s is sold out.", item=title), handle, variant_id)
+    return SoldOut(_("Only %(count)d of %(item)s left.", count=left, item=title), handle, variant_id)
 
 
 def _next_order_number(store: Store) -> int:

@@ -1,18 +1,29 @@
-"""Money is kept in cents; this is how it is shown."""
+"""Money is kept in cents of the store's currency; this is how it is shown (English formatting:
+the symbol before the amount, "," for thousands, "." for the cents). Prices are never converted:
+a store switching its currency shows the same numbers with the new currency's symbol."""
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
 
 from .errors import DomainError
 
+# The currencies a store may sell in (pageshop.channels.STORE_CURRENCIES): how an amount begins.
+SYMBOLS = {"USD": "$", "CAD": "CA$", "GBP": "£", "EUR": "€", "CHF": "CHF ", "AUD": "A$"}
+
 
 def format_money(cents: int | None, currency: str = "USD") -> str:
+    """ "$1,234.50", "€1,234.50", "CHF 1,234.50"; an unknown currency after the amount ("1.00 XYZ");
+    no currency ("") gives the bare amount, as a form field shows it."""
     cents = cents or 0
     sign = "-" if cents < 0 else ""
     cents = abs(cents)
-    symbol = "$" if currency == "USD" else ""
-    suffix = "" if symbol else f" {currency}"
-    return f"{sign}{symbol}{cents // 100:,}.{cents % 100:02d}{suffix}"
+    amount = f"{cents // 100:,}.{cents % 100:02d}"
+    currency = (currency or "").upper()
+    if not currency:
+        return f"{sign}{amount}"
+    if currency in SYMBOLS:
+        return f"{sign}{SYMBOLS[currency]}{amount}"
+    return f"{sign}{amount} {currency}"
 
 
 def parse_money(text: str) -> int:

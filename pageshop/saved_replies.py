@@ -1,7 +1,9 @@
 """A8: saved replies: texts the merchant keeps for questions that come up again and again.
 
-A saved reply may hold `{first_name}` and `{order_number}`; they are filled with the customer's
-values when the reply is put into the reply box.
+A saved reply may hold the placeholders of the message customizations (A7), in their syntax:
+`{{ first_name }}`, `{{ order_number }}`, `{{ tracking_number }}`, `{{ tracking_link }}` and
+`{{ shop_name }}`; any other is refused when it is saved. They are filled with the customer's values
+(their latest order's) when the reply is put into the reply box.
 """
 from __future__ import annotations
 
@@ -13,8 +15,11 @@ from . import clock
 from .errors import DomainError
 from .extensions import db
 from .inbox import MAX_REPLY_LENGTH, latest_order
+from .messenger.compose import order_values
 from .messenger.graph import stand_in_name
+from .messenger.message_templates import check_template, fill_known
 from .models import Conversation, SavedReply
+from .store import find_store
 from .validation import column_length
 
 MAX_TITLE_LENGTH = column_length(SavedReply.title)
@@ -55,6 +60,7 @@ def _save(saved: SavedReply, title: str | None, body: str | None) -> SavedReply:
     if len(body) > MAX_REPLY_LENGTH:
         raise DomainError(_("A saved reply can have at most %(max)s characters, like any reply.",
                             max=f"{MAX_REPLY_LENGTH:,}"), "body")
+    check_template(body, "body")
     if _title_taken(title, saved.id):
         raise DomainError(_("There is already a saved reply called “%(title)s”.", title=title), "title")
     saved.title = title
@@ -86,15 +92,15 @@ def matching_saved_replies(prefix: str) -> list[SavedReply]:
 
 
 def fill_placeholders(body: str, conversation: Conversation) -> str:
-    """The saved reply as the customer should read it. Without a known value the text stays
-    readable: "there" for a missing first name; a missing order number keeps its placeholder,
-    so the merchant sees what to fill in before sending."""
-    text = body.replace("{first_name}", _first_name(conversation) or _("there"))
-    if "{order_number}" in text:
-        order = latest_order(conversation)
-        if order is not None:
-            text = text.replace("{order_number}", order.name)
-    return text
+    """The saved reply as the customer should read it, the order values from their latest order.
+    Without a known value the text stays readable: "there" for a missing first name; a missing
+    order number or tracking number keeps its placeholder, so the merchant sees what to fill in
+    before sending."""
+    order = latest_order(conversation)
+    store = find_store()
+    values = order_values(order, store) if order is not None else {"shop_name": store.name if store else ""}
+    values["first_name"] = _first_name(conversation) or _("there")
+    return fill_known(body, values)
 
 
 def _first_name(conversation: Conversation) -> str:
@@ -134,9 +140,9 @@ def shortcut_prefix(text: str | None) -> str | None:
 
 
 DEMO_SAVED_REPLIES = (
-    ("Thanks for your order", "Hi {first_name}, thanks for your order {order_number}! "
+    ("Thanks for your order", "Hi {{ first_name }}, thanks for your order {{ order_number }}! "
                               "We'll let you know here as soon as it ships."),
-    ("Shipping times", "Hi {first_name}, orders ship within 3 business days and arrive 3 to 5 "
+    ("Shipping times", "Hi {{ first_name }}, orders ship within 3 business days and arrive 3 to 5 "
                        "business days later."),
     ("Returns", "You can return any item within 30 days of delivery. Just reply here and we'll "
                 "send you a return label."),

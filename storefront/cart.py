@@ -1,4 +1,8 @@
-"""S4: the cart. The cart itself is in the database; the session holds its token."""
+"""S4: the carts. A browser has two, one per storefront: the Facebook shop's (`/cart`, Facebook's
+look, its "Checkout" leads to the checkout the merchant chose) and the online store's (`/store/cart`,
+the store's look, its "Checkout" leads to the store's own checkout). A product goes into the cart of
+the storefront its page belongs to, so each cart holds only what its checkout sells. The carts are
+in the database; the session holds their tokens."""
 from flask import abort, flash, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from jinja2_fragments.flask import render_block
@@ -11,32 +15,52 @@ from pageshop.ids import parse_id
 from pageshop.store import find_store
 
 from . import bp
-from .shop import product_channel, product_context
+from .page import shop_is_open
+from .shop import checkout_source, product_channel, product_context
 
-CART_TOKEN = "cart_token"
+CART_TOKEN = "cart_token"  # the session key of the Facebook shop's cart
+STORE_CART_TOKEN = "store_cart_token"  # and of the online store's
+CART_TOKENS = {"facebook": CART_TOKEN, "online_store": STORE_CART_TOKEN}
 CART_TARGET = "cart"
 NOTICE_TARGET = "cart-notice"
 CART_LINK_TARGET = "cart-link"  # the header's "Cart (n)" link, refreshed on "cart-updated"
 
 
+def cart_token(storefront: str) -> str | None:
+    """The token of this storefront's cart ("facebook" or "online_store"), if it has one."""
+    return session.get(CART_TOKENS[storefront])
+
+
+def checkout_storefront(source: str | None) -> str:
+    """The storefront whose cart a checkout sells: the online store's for its own checkout."""
+    return "online_store" if source == "online_store" else "facebook"
+
+
 @bp.app_context_processor
 def cart_link_context():
-    """`cart_item_count()` for the header's cart link: a query only where a page shows the link."""
-    return {"cart_item_count": lambda: carts.item_count(session.get(CART_TOKEN))}
+    """`cart_item_count(storefront)` for the header's cart link: a query only where a page shows it."""
+    return {"cart_item_count": lambda storefront="facebook": carts.item_count(cart_token(storefront))}
 
 
 def _htmx_target() -> str | None:
     return request.headers.get("HX-Target")
 
 
-def _render_cart(status: int = 200, errors: dict | None = None, cart_error: str | None = None):
-    """The cart page, or only its block when htmx asks for it."""
-    summary = carts.cart_lines(carts.get_cart(session.get(CART_TOKEN)))
+def _render_cart(storefront: str, status: int = 200, errors: dict | None = None,
+                 cart_error: str | None = None):
+    """A storefront's cart page, or only its block when htmx asks for it."""
+    summary = carts.cart_lines(carts.get_cart(cart_token(storefront)))
+    online_store = storefront == "online_store"
     context = dict(
         summary=summary,
         errors=errors or {},
         cart_error=cart_error,
-        refusals=_refusals(summary),
+        refusals=_refusals(storefront, summary),
+        storefront=storefront,
+        layout="storefront/_online_store_layout.html" if online_store else "storefront/_layout.html",
+        checkout_url=url_for("storefront.checkout", source=checkout_source(storefront)),
+        shopping_url=url_for("storefront.online_store" if online_store else "storefront.page"),
+        channel_arg="online_store" if online_store else None,
     )
     if _htmx_target() == CART_TARGET:
         response = make_response(render_block("storefront/cart.html", "cart", **context), status)
@@ -49,24 +73,35 @@ def _render_cart(status: int = 200, errors: dict | None = None, cart_error: str 
     return response
 
 
-def _refusals(summary) -> dict:
+def _refusals(storefront: str, summary) -> dict:
     """The lines the cart's checkout can't sell (unpublished since), each with the reason."""
     store = find_store()
     if store is None or summary.is_empty:
         return {}
-    kind = checkouts.checkout_kind(store)
+    kind = checkouts.checkout_kind(store, checkout_source(storefront))
     reasons = {line.item.id: checkouts.unavailable_reason(store, kind, line.product) for line in summary.lines}
     return {item_id: reason for item_id, reason in reasons.items() if reason}
 
 
-@bp.get("/cart")
-def cart():
+def _cart_page(storefront: str):
     if _htmx_target() == CART_LINK_TARGET:
-        response = make_response(render_template("storefront/_cart_link.html"))
+        response = make_response(render_template("storefront/_cart_link.html", storefront=storefront))
         response.vary.add("HX-Request")
         response.vary.add("HX-Target")
         return response
-    return _render_cart()
+    return _render_cart(storefront)
+
+
+@bp.get("/cart")
+def cart():
+    """The Facebook shop's cart."""
+    return _cart_page("facebook")
+
+
+@bp.get("/store/cart")
+def store_cart():
+    """The online store's cart."""
+    return _cart_page("online_store")
 
 
 @bp.post("/cart/add")
@@ -80,18 +115,18 @@ def add_to_cart():
                                 error=_("This product is no longer available."))
             return html, 422
         abort(404)
+    product = variant.product
+    storefront = product_channel(product, request.form.get("channel"), shop_is_open(find_store()))
     try:
         quantity = carts.parse_quantity(request.form.get("quantity", "1"))
-        cart = carts.open_cart(session.get(CART_TOKEN))
-        session[CART_TOKEN] = cart.token
+        cart = carts.open_cart(cart_token(storefront))
+        session[CART_TOKENS[storefront]] = cart.token
         item = carts.add_to_cart(cart, variant.id, quantity)
     except DomainError as error:
         if _htmx_target() == NOTICE_TARGET:
             return render_block("storefront/product.html", "cart_notice", notice=None,
                                 error=error.message), 422
-        product = variant.product
-        context = product_context(product, variant, product_channel(product, request.form.get("channel")),
-                                  error=error.message, error_field=error.field)
+        context = product_context(product, variant, storefront, error=error.message, error_field=error.field)
         return render_template("storefront/product.html", **context), 422
 
     if item.quantity == quantity:
@@ -102,12 +137,12 @@ def add_to_cart():
                    title=_line_title(variant), quantity=quantity, in_cart=item.quantity)
     if _htmx_target() == NOTICE_TARGET:
         response = make_response(render_block("storefront/product.html", "cart_notice",
-                                               notice=notice, error=None))
+                                               notice=notice, error=None, channel=storefront))
         response.headers["HX-Trigger"] = "cart-updated"
         return response
     flash(notice, "success")
-    return redirect(url_for("storefront.product", handle=variant.product.handle, variant=variant.id,
-                            channel=request.form.get("channel") or None), code=303)
+    return redirect(url_for("storefront.product", handle=product.handle, variant=variant.id,
+                            channel="online_store" if storefront == "online_store" else None), code=303)
 
 
 def _line_title(variant) -> str:
@@ -116,23 +151,34 @@ def _line_title(variant) -> str:
     return variant.product.title
 
 
+def _storefront_of_line(item_id: int) -> str:
+    """Which of the browser's carts holds this line (the Facebook shop's when neither does)."""
+    for storefront in ("online_store", "facebook"):
+        cart = carts.get_cart(cart_token(storefront))
+        if cart is not None and any(item.id == item_id for item in cart.items):
+            return storefront
+    return request.form.get("storefront") if request.form.get("storefront") in CART_TOKENS else "facebook"
+
+
 def _change(item_id: int, change):
-    """Apply a change to one line, then show the cart (303 back to it without htmx)."""
-    cart = carts.get_cart(session.get(CART_TOKEN))
+    """Apply a change to one line, then show its cart (303 back to it without htmx)."""
+    storefront = _storefront_of_line(item_id)
+    cart = carts.get_cart(cart_token(storefront))
     try:
         if cart is None:
             raise carts.NotFound(_("This item is no longer in your cart."))
         change(cart)
     except carts.NotFound as error:
-        return _render_cart(422, cart_error=error.message)
+        return _render_cart(storefront, 422, cart_error=error.message)
     except DomainError as error:
         if not any(item.id == item_id for item in cart.items):
             # Removed meanwhile (in another tab): there is no line to show the error next to.
-            return _render_cart(422, cart_error=_("This item is no longer in your cart."))
-        return _render_cart(422, errors={item_id: error.message})
+            return _render_cart(storefront, 422, cart_error=_("This item is no longer in your cart."))
+        return _render_cart(storefront, 422, errors={item_id: error.message})
     if _htmx_target() == CART_TARGET:
-        return _render_cart()
-    return redirect(url_for("storefront.cart"), code=303)
+        return _render_cart(storefront)
+    return redirect(url_for("storefront.store_cart" if storefront == "online_store" else "storefront.cart"),
+                    code=303)
 
 
 @bp.post("/cart/items/<int:item_id>")

@@ -12,10 +12,10 @@ from pageshop.store import get_store
 from pageshop.urls import public_url, safe_next
 
 from . import bp
+from .cart import cart_token, checkout_storefront
 from .forms import CheckoutForm
 
 DRAFT_KEY = "checkout_draft"
-CART_KEY = "cart_token"
 TEMPLATE = "storefront/checkout.html"
 SUMMARY_TARGET = "order-summary"
 APPLY_DISCOUNT = "apply_discount"  # the name of the discount code's "Apply" button
@@ -31,8 +31,14 @@ def checkout():
         if buy_now:
             lines = checkouts.buy_now_lines(request.args.get("variant"), request.args.get("quantity"))
         else:
-            lines = checkouts.cart_checkout_lines(session.get(CART_KEY))
+            lines = checkouts.cart_checkout_lines(_cart_token())
         checkouts.check_lines_available(store, kind, lines)
+        if request.method == "GET":
+            checkouts.check_lines_in_stock(lines)
+    except checkouts.SoldOut as exc:
+        # A stale link or a cart left open: said before anything is typed, with where to go instead.
+        return _render(store, kind, [], form, error=exc.message, status=422, blocked=True,
+                       error_link=_sold_out_link(exc, kind, buy_now))
     except checkouts.Unavailable as exc:
         # Nothing to fill in: the message says why, the link where to go instead.
         return _render(store, kind, [], form, error=exc.message, status=422, blocked=True,
@@ -61,7 +67,7 @@ def checkout():
                 store, kind, lines, _details(form),
                 status_url=lambda order: public_url("storefront.order_status", token=order.token),
                 facebook_account=account,
-                cart_token=None if buy_now else session.get(CART_KEY),
+                cart_token=None if buy_now else _cart_token(),
             )
         except DomainError as exc:
             shown = exc.field in _shown_fields(form, kind)
@@ -110,9 +116,21 @@ def _render_discount(store, kind, lines, form):
                    discount_feedback=True)
 
 
+def _cart_token() -> str | None:
+    """The cart this checkout sells: the online store's for the store's own checkout reached from
+    there (?source=online_store), the Facebook shop's otherwise."""
+    return cart_token(checkout_storefront(request.args.get("source")))
+
+
+def _cart_link() -> dict:
+    endpoint = ("storefront.store_cart" if checkout_storefront(request.args.get("source")) == "online_store"
+                else "storefront.cart")
+    return {"url": url_for(endpoint), "text": _("Go to your cart")}
+
+
 def _unavailable_link(kind, buy_now: bool) -> dict:
     if not buy_now:
-        return {"url": url_for("storefront.cart"), "text": _("Go to your cart")}
+        return _cart_link()
     if kind.channel == "facebook":
         return {"url": url_for("storefront.page"), "text": _("Continue shopping")}
     return {"url": url_for("storefront.online_store"), "text": _("Continue shopping")}
@@ -121,7 +139,7 @@ def _unavailable_link(kind, buy_now: bool) -> dict:
 def _sold_out_link(exc, kind, buy_now: bool) -> dict:
     """Buy Now has no cart to change: back to the product to choose again; a cart: to the cart."""
     if not buy_now:
-        return {"url": url_for("storefront.cart"), "text": _("Go to your cart")}
+        return _cart_link()
     channel = "online_store" if kind.channel == "online_store" else None
     return {"url": url_for("storefront.product", handle=exc.product_handle, variant=exc.variant_id,
                            channel=channel),
@@ -153,7 +171,7 @@ def _form(kind) -> CheckoutForm:
     form = CheckoutForm()
     form.kind = kind
     form.shipping_rate.choices = [
-        (str(rate.id), f"{rate.name} · {format_money(rate.price_cents)}")
+        (str(rate.id), f"{rate.name} · {format_money(rate.price_cents, get_store().currency)}")
         for rate in checkouts.shipping_rates()
     ]
     return form
@@ -164,8 +182,13 @@ def _prefill(form: CheckoutForm) -> None:
     for name in checkouts.DRAFT_FIELDS:
         if draft.get(name):
             form[name].data = draft[name]
-    if not form.email.data and current_facebook_account():
-        form.email.data = current_facebook_account().email
+    account = current_facebook_account()
+    if not form.email.data and account:
+        form.email.data = account.email
+    if form.kind.is_facebook and account and not (form.first_name.data or form.last_name.data):
+        # Facebook knows the name of the account buying on it.
+        first, _space, last = " ".join(account.name.split()).partition(" ")
+        form.first_name.data, form.last_name.data = first, last
     if not form.shipping_rate.data and form.shipping_rate.choices:
         form.shipping_rate.data = form.shipping_rate.choices[0][0]
     form.messenger_opt_in.data = False  # the opt-in is asked again for every order

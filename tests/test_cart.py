@@ -202,8 +202,8 @@ def test_cart_functions(app, store, make_product):
     assert carts.get_cart("no-such-token") is None
 
 
-def _header_cart_link(html: str) -> str:
-    return re.search(r'<span id="cart-link"[^>]*>\s*<a href="/cart">([^<]*)</a>', html).group(1)
+def _header_cart_link(html: str, path: str = "/cart") -> str:
+    return re.search(rf'<span id="cart-link"[^>]*>\s*<a href="{path}">([^<]*)</a>', html).group(1)
 
 
 def test_the_header_shows_how_many_items_are_in_the_cart(client, store, make_product):
@@ -211,8 +211,11 @@ def test_the_header_shows_how_many_items_are_in_the_cart(client, store, make_pro
     assert _header_cart_link(client.get("/").get_data(as_text=True)) == "Cart"
     _add(client, shirt.variants[0], "2")
     _add(client, shirt.variants[1], "1")
-    for path in ("/", "/shop", f"/products/{shirt.handle}", "/cart", f"/products/{shirt.handle}?channel=online_store"):
+    for path in ("/", "/shop", f"/products/{shirt.handle}", "/cart"):
         assert _header_cart_link(client.get(path).get_data(as_text=True)) == "Cart (3)", path
+    # The online store has a cart of its own, still empty.
+    for path in ("/store", f"/products/{shirt.handle}?channel=online_store", "/store/cart"):
+        assert _header_cart_link(client.get(path).get_data(as_text=True), "/store/cart") == "Cart", path
 
 
 def test_the_header_link_refreshes_itself_when_the_cart_changes(client, store, make_product):
@@ -236,3 +239,74 @@ def test_the_header_link_refreshes_itself_when_the_cart_changes(client, store, m
     assert _header_cart_link(client.htmx("get", "/cart", target="cart-link").get_data(as_text=True)) == "Cart (4)"
     client.htmx("post", f"/cart/items/{item_id}/remove", target="cart")
     assert _header_cart_link(client.htmx("get", "/cart", target="cart-link").get_data(as_text=True)) == "Cart"
+
+
+# --- two storefronts, two carts -------------------------------------------------------------
+
+
+def _checkout_form(client, url: str) -> dict:
+    from tests.factories import checkout_form
+
+    return checkout_form(client, url)
+
+
+def test_the_online_store_has_its_own_cart_and_checkout(client, store, make_product):
+    store.buy_now_destination = "online_store"
+    db.session.commit()
+    kit = make_product(title="Knitting Kit", price_cents=4000, facebook=False)  # online store only
+    mug = make_product(title="Mug", price_cents=1000)
+
+    response = client.post_form("/cart/add", {"variant": kit.variants[0].id, "quantity": "1",
+                                              "channel": "online_store"})
+    assert response.headers["Location"] == f"/products/{kit.handle}?variant={kit.variants[0].id}&channel=online_store"
+    _add(client, mug.variants[0], "2", htmx=True)  # from the Page's shop
+
+    page = client.get("/store/cart").get_data(as_text=True)
+    assert 'class="store-bar"' in page and 'class="fb-bar"' not in page  # the store's own look
+    assert "Knitting Kit" in page and "Mug" not in page
+    assert "Facebook" not in page  # nothing about what Facebook can't sell
+    assert 'href="/checkout?source=online_store">Checkout</a>' in page
+    assert _header_cart_link(page, "/store/cart") == "Cart (1)"
+
+    facebook = client.get("/cart").get_data(as_text=True)
+    assert 'class="fb-bar"' in facebook and "Mug" in facebook and "Knitting Kit" not in facebook
+    assert 'href="/checkout">Checkout</a>' in facebook
+    assert _header_cart_link(facebook) == "Cart (2)"
+
+    # The online store's "Checkout": the store's own checkout with its cart, discount codes and all.
+    checkout = client.get("/checkout?source=online_store").get_data(as_text=True)
+    assert 'class="store-bar"' in checkout and "Knitting Kit" in checkout and "Mug" not in checkout
+    assert "Discount code" in checkout
+    form = _checkout_form(client, "/checkout?source=online_store")
+    form["country"] = "CA"
+    response = client.post_form("/checkout?source=online_store", form)
+    assert response.status_code == 303
+    from pageshop.models import Order
+
+    order = db.session.scalars(db.select(Order)).one()
+    assert (order.sales_channel, order.checkout, order.country) == ("online_store", "store", "CA")
+    assert [line.product_title for line in order.lines] == ["Knitting Kit"]
+    # Only the online store's cart was emptied; the Page's cart still holds the mug.
+    assert "Your cart is empty." in client.get("/store/cart").get_data(as_text=True)
+    assert "Mug" in client.get("/cart").get_data(as_text=True)
+
+    # The Facebook shop's cart goes to Facebook checkout (the merchant's choice).
+    facebook_checkout = client.get("/checkout").get_data(as_text=True)
+    assert "Facebook checkout" in facebook_checkout and "Mug" in facebook_checkout
+
+
+def test_each_cart_changes_its_own_lines(client, store, make_product):
+    kit = make_product(title="Knitting Kit", price_cents=4000, stock=5, facebook=False)
+    client.post_form("/cart/add", {"variant": kit.variants[0].id, "quantity": "1", "channel": "online_store"})
+    item_id = _item_id(client.get("/store/cart").get_data(as_text=True))
+
+    response = client.htmx("post", f"/cart/items/{item_id}", target="cart", data={"quantity": "3"})
+    assert response.status_code == 200 and "$120.00" in response.get_data(as_text=True)
+    response = client.post_form(f"/cart/items/{item_id}", {"quantity": "2"})
+    assert response.headers["Location"] == "/store/cart"
+    response = client.post_form(f"/cart/items/{item_id}/remove")
+    assert response.headers["Location"] == "/store/cart"
+    assert "Your cart is empty." in client.get("/store/cart").get_data(as_text=True)
+    # a line of neither cart: refused on the cart page it came from
+    response = client.post_form(f"/cart/items/{item_id}/remove", {"storefront": "online_store"})
+    assert response.status_code == 422 and 'class="store-bar"' in response.get_data(as_text=True)

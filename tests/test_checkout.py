@@ -639,3 +639,35 @@ def test_a_checkout_without_the_csrf_token_is_refused(client, shirt):
     assert client.post(url, data=form).status_code == 400
     assert client.post("/checkout/switch-account", data=dict(form, action="not_you")).status_code == 400
     assert orders() == []
+
+
+# --- stale links: sold out before anything is typed ---------------------------------------------
+
+
+def test_a_checkout_link_to_a_sold_out_variant_says_so_before_the_address(client, store, make_product):
+    shirt = make_product(title="Linen Shirt", variants=[("S / White", 3000, 0), ("M / Blue", 3500, 2)])
+    response = client.get(f"/checkout?variant={shirt.variants[0].id}&quantity=1")
+    html = unescape(response.get_data(as_text=True))
+    assert response.status_code == 422
+    assert "Linen Shirt (S / White) is sold out." in html
+    assert f'<a href="/products/{shirt.handle}?variant={shirt.variants[0].id}">Back to the product</a>' in html
+    assert "Place order" not in html and 'name="email"' not in html
+
+    response = client.get(f"/checkout?variant={shirt.variants[1].id}&quantity=3&source=messenger")
+    assert response.status_code == 422
+    assert "Only 2 of Linen Shirt (M / Blue) left." in unescape(response.get_data(as_text=True))
+    assert client.get(f"/checkout?variant={shirt.variants[1].id}&quantity=2").status_code == 200
+
+
+def test_a_cart_with_a_sold_out_line_says_so_when_the_checkout_opens(client, store, make_product):
+    mug = make_product(title="Mug", stock=3)
+    cap = make_product(title="Cap", stock=3)
+    put_in_cart(client, (mug, 1), (cap, 2))
+    set_stock = db.session.get(Variant, cap.variants[0].id)
+    set_stock.stock = 0
+    db.session.commit()
+    response = client.get("/checkout")
+    html = unescape(response.get_data(as_text=True))
+    assert response.status_code == 422
+    assert "Cap is sold out. Remove it to place your order." in html
+    assert '<a href="/cart">Go to your cart</a>' in html and "Place order" not in html

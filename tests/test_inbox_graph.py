@@ -175,7 +175,7 @@ def test_a_saved_reply_reaches_the_platform_with_its_placeholders_filled(app, cl
                                   prior_message={"source": "checkbox_plugin", "identifier": "ref-mug-1"})
     auth.sign_in()
     client.post_form("/admin/saved-replies", {"title": "Ships soon",
-                                              "body": "Hi {first_name}, your order {order_number} ships today."})
+                                              "body": "Hi {{ first_name }}, your order {{ order_number }} ships today."})
     saved = db.session.scalars(db.select(SavedReply)).one()
     platform.reset()
 
@@ -196,7 +196,7 @@ def test_a_saved_reply_to_a_messenger_user_without_a_known_name_greets_them_read
                                                                                      store):
     conversation = shopper_writes(app, client, platform, "Hello?", "m_in_1")
     auth.sign_in()
-    client.post_form("/admin/saved-replies", {"title": "Hello", "body": "Hi {first_name}, how can we help?"})
+    client.post_form("/admin/saved-replies", {"title": "Hello", "body": "Hi {{ first_name }}, how can we help?"})
     saved = db.session.scalars(db.select(SavedReply)).one()
 
     page = client.get(f"/admin/inbox/{conversation.id}?insert={saved.id}").get_data(as_text=True)

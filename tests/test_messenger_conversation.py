@@ -1,6 +1,7 @@
 """S10: the shopper's Messenger: the conversation, live updates of only what is new, the composer,
 "Order update settings" and "Search products"; A6: the channel removed and added again."""
 import re
+from html import unescape
 
 from pageshop import events
 from pageshop.extensions import db
@@ -166,12 +167,46 @@ def test_search_products_answers_with_cards(app, store, client, auth, make_produ
     assert "Sold out" in html
     assert html.index("Linen Apron") < html.index("Linen Napkins")  # in stock first
 
+    # A card buys one variant and names it; a product with one variant needs no name.
+    apron_card = html[html.index("Linen Apron"):html.index("Linen Napkins")]
+    assert "Option: Large" in apron_card and "$34.00" in apron_card
+    assert "Option:" not in html[html.index("Linen Napkins"):]
+
+    # cards end the search: the next message is an ordinary one again
+    client.post_form("/messenger/messages", {"text": "linen please"})
+    assert len(cards_answers()) == 1
+
+
+def cards_answers() -> list[Message]:
+    return db.session.scalars(db.select(Message).filter_by(kind="product_cards")).all()
+
+
+def test_a_search_that_found_nothing_answers_the_retry(app, store, client, auth, make_product):
+    make_product("Wool Scarf")
+    auth.facebook_login()
+    client.post_form("/messenger/menu", {"choice": "search_products"})
+    client.post_form("/messenger/messages", {"text": "Schal"})
+    html = client.get("/messenger").get_data(as_text=True)
+    assert "Nothing matched “Schal”. Send another word, or tap “Stop searching”." in html
+    assert ">Stop searching</button>" in html
+    client.post_form("/messenger/messages", {"text": "scarf"})
+    assert [m.payload["query"] for m in cards_answers()] == ["scarf"]
+
+    # Nothing again, then the shopper stops searching: what they write next is for the Page.
     client.post_form("/messenger/menu", {"choice": "search_products"})
     client.post_form("/messenger/messages", {"text": "zebra"})
-    assert "Nothing matched “zebra”" in client.get("/messenger").get_data(as_text=True)
-    # the next message is an ordinary one again
-    client.post_form("/messenger/messages", {"text": "linen"})
-    assert db.session.scalars(db.select(Message).filter_by(kind="product_cards")).all().__len__() == 1
+    client.post_form("/messenger/quick-reply", {"choice": "stop_search"})
+    client.post_form("/messenger/messages", {"text": "Do you ship to Canada?"})
+    html = client.get("/messenger").get_data(as_text=True)
+    assert "OK. Write to us here any time, or choose “Search products” to search again." in html
+    assert html.count("Nothing matched") == 2  # Schal and zebra, not the question
+    assert len(cards_answers()) == 1
+    # "Order update settings" leaves a search too
+    client.post_form("/messenger/menu", {"choice": "search_products"})
+    client.post_form("/messenger/messages", {"text": "zebra"})
+    client.post_form("/messenger/menu", {"choice": "order_update_settings"})
+    client.post_form("/messenger/messages", {"text": "Thanks!"})
+    assert client.get("/messenger").get_data(as_text=True).count("Nothing matched") == 3
 
 
 def test_channel_removed_existing_conversation_goes_on_new_ones_cannot_start(app, store, client, auth, make_order):
@@ -311,3 +346,47 @@ def test_quick_replies_are_disabled_once_a_later_message_exists(app, store, clie
     fragment = client.htmx("get", f"/messenger?after={newer.id - 1}", target="messages").get_data(as_text=True)
     assert " disabled" in quick_replies(fragment, newer.id)
     assert fragment.count("<fieldset") == 1  # nothing out of band: the last shown was no question
+
+
+def test_the_page_has_a_message_button_that_opens_the_conversation(app, store, client, auth):
+    for path in ("/", "/shop"):
+        html = client.get(path).get_data(as_text=True)
+        assert re.search(r'<a class="button message-page" href="/messenger">Message</a>', html), path
+    # Logged out: "Log in to Facebook", which comes back to the conversation.
+    html = client.get("/messenger").get_data(as_text=True)
+    assert 'href="/facebook/login?next=/messenger"' in html and "Log in to Facebook" in html
+    response = client.post_form("/facebook/login?next=/messenger",
+                                {"email": "alex@example.com", "password": "pageshop-demo", "next": "/messenger"})
+    assert response.headers["Location"] == "/messenger"
+    assert 'id="composer"' in client.get("/messenger").get_data(as_text=True)
+
+
+def test_with_the_channel_removed_the_message_button_says_why_nothing_can_start(app, store, client, auth):
+    store.messenger_page_id = None
+    db.session.commit()
+    html = unescape(client.get("/messenger").get_data(as_text=True))  # logged out
+    assert ("Maple & Thread isn't taking messages right now: it has turned off Messenger, so a new "
+            "conversation can't be started.") in html
+    auth.facebook_login()
+    html = unescape(client.get("/messenger").get_data(as_text=True))
+    assert "it has turned off Messenger, so a new conversation can't be started." in html
+    assert 'id="composer"' not in html
+
+
+def test_the_pages_order_messages_show_their_time(app, store, client, auth, make_order):
+    from datetime import datetime
+
+    from pageshop import clock
+
+    clock.set_now(datetime(2026, 3, 4, 9, 5))
+    order = place(make_order)
+    deliver(app)
+    fulfill_order(order, "UPS", "1Z1")
+    deliver(app)
+    auth.facebook_login()
+    html = client.get("/messenger").get_data(as_text=True)
+    receipt = html[html.index('class="receipt"'):]
+    sent_at = '<time class="meta" datetime="2026-03-04T09:05:00Z">Mar 4, 2026 9:05 AM UTC</time>'
+    assert sent_at in receipt[:receipt.index("</section>")]
+    update = html[html.index('class="msg-card shipping-update"'):]
+    assert '<time class="meta"' in update[:update.index("</section>")]

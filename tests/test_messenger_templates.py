@@ -1,4 +1,6 @@
 """A7: message customizations: only documented placeholders, in a sandbox; live preview; reset."""
+from html import unescape
+
 import pytest
 
 from pageshop.errors import DomainError
@@ -127,3 +129,31 @@ def test_the_order_message_tabs_mark_the_current_one(app, store, client, auth):
         tabs = re.search(r'<nav class="tabs" aria-label="Order messages">(.*?)</nav>', html, re.S).group(1)
         assert re.findall(r'<a [^>]*aria-current="page"[^>]*>([^<]+)</a>', tabs) == [current]
         assert len(re.findall(r"<a ", tabs)) == 4
+
+
+# --- one placeholder syntax (A7 and the saved replies of A8) --------------------------------
+
+VALID = ("You can use: {{ order_number }}, {{ first_name }}, {{ tracking_number }}, {{ tracking_link }}, "
+         "{{ shop_name }}.")
+
+
+@pytest.mark.parametrize("text, error", [
+    ("Hi {first_name}!", "Write placeholders with two braces on each side: {{ first_name }}, not {first_name}."),
+    ("Order { order_number } shipped", "two braces on each side: {{ order_number }}, not {order_number}."),
+    ("Your {coupon} code", "Unknown placeholder {coupon}."),
+    ("{{ coupon }}", "Unknown placeholder {{ coupon }}."),
+])
+def test_a_placeholder_in_another_syntax_or_unknown_is_refused_with_the_valid_ones(
+        app, store, auth, client, text, error):
+    auth.sign_in()
+    for field in ("body", "promo_note"):
+        form = {"event": "delivered", "body": "Delivered {{ order_number }}", "promo_note": ""}
+        form[field] = text
+        response = client.post_form(URL + "?event=delivered", form)
+        assert response.status_code == 422
+        html = unescape(response.get_data(as_text=True))
+        assert error in html and VALID in html
+        assert "saved" not in html.lower().split("</h1>", 1)[1].split("<form", 1)[0]
+    assert db.session.scalars(db.select(MessageTemplate)).all() == []
+    # Braces that are no placeholder are text like any other.
+    check_template("Use {} or { two words } or {50%} off: {{ shop_name }}", "body")

@@ -49,3 +49,30 @@ def test_migrations_match_the_models(empty_app):
             context = MigrationContext.configure(conn, opts={"compare_type": True})
             differences = compare_metadata(context, db.metadata)
     assert differences == []
+
+
+def test_saved_placeholders_move_to_two_braces(empty_app):
+    """Saved replies written with `{first_name}` keep working after placeholders took the
+    customizations' syntax; a customization saved that way by mistake gets the placeholder it meant."""
+    from flask_migrate import downgrade
+
+    with empty_app.app_context():
+        upgrade(revision="393479c4698b")
+        db.session.execute(text(
+            "INSERT INTO saved_replies (id, title, body, created_at) VALUES "
+            "(1, 'Thanks', 'Hi {first_name}, order { order_number } ships. {{first_name}} {price}', "
+            "'2026-01-01 00:00:00')"))
+        db.session.execute(text(
+            "INSERT INTO message_templates (id, event, body, promo_note, updated_at) VALUES "
+            "(1, 'delivered', 'Delivered, {first_name}!', 'Thanks from {shop_name}', '2026-01-01 00:00:00')"))
+        db.session.commit()
+        upgrade(revision="5c1d2f7a9e30")
+        assert db.session.scalar(text("SELECT body FROM saved_replies")) == (
+            "Hi {{ first_name }}, order {{ order_number }} ships. {{first_name}} {price}")
+        assert db.session.execute(text("SELECT body, promo_note FROM message_templates")).one() == (
+            "Delivered, {{ first_name }}!", "Thanks from {{ shop_name }}")
+        db.session.commit()
+        downgrade(revision="393479c4698b")
+        assert db.session.scalar(text("SELECT body FROM saved_replies")) == (
+            "Hi {first_name}, order {order_number} ships. {first_name} {price}")
+        db.session.remove()

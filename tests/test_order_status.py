@@ -173,3 +173,19 @@ def test_with_an_smtp_server_the_page_says_the_email_was_sent(client, store, mak
     smtp_server.wait_for(1)
     html = unescape(client.get(response.headers["Location"]).get_data(as_text=True))
     assert confirmation_line(html) == "Confirmation sent to pat@example.com"
+
+
+def _state(html: str) -> str:
+    return " ".join(re.search(r'<p class="order-state">(.*?)</p>', html, re.S).group(1).split())
+
+
+def test_the_page_says_the_latest_state_of_the_order(client, order):
+    assert _state(page_of(client, order)) == "Thank you, Alex! Your order is confirmed."
+    fulfill_order(order, "UPS", "1Z999AA10123456784")
+    assert _state(page_of(client, order)) == "Good news, Alex: your order is on its way."
+    mark_out_for_delivery(order)
+    assert _state(page_of(client, order)) == "Your order is out for delivery, Alex."
+    mark_delivered(order)
+    html = page_of(client, order)
+    assert _state(html) == "Your order was delivered, Alex. Thank you for shopping with us!"
+    assert "Your order is confirmed" not in html

@@ -1,4 +1,6 @@
 """A8: saved replies: managing them, and putting them into a reply with placeholders filled."""
+from html import unescape
+
 import pytest
 
 from pageshop.errors import DomainError
@@ -81,9 +83,10 @@ def test_placeholders_are_filled_with_first_name_and_latest_order(store, make_or
     latest = make_order(facebook_account=alex)
     make_order(email="someone@example.com")
 
-    text = fill_placeholders("Hi {first_name}, order {order_number} ships today. {unknown}", conversation)
+    text = fill_placeholders("Hi {{ first_name }}, order {{ order_number }} from {{ shop_name }} ships "
+                             "today.", conversation)
 
-    assert text == f"Hi Alex, order #{latest.number} ships today. {{unknown}}"
+    assert text == f"Hi Alex, order #{latest.number} from Maple & Thread ships today."
     assert latest.number == 1002
 
 
@@ -93,9 +96,9 @@ def test_unknown_values_stay_readable(store):
     conversation.display_name = ""
     db.session.commit()
 
-    text = fill_placeholders("Hi {first_name}, about {order_number}:", conversation)
+    text = fill_placeholders("Hi {{ first_name }}, about {{ order_number }}:", conversation)
 
-    assert text == "Hi there, about {order_number}:"
+    assert text == "Hi there, about {{ order_number }}:"
 
 
 # --- the pages ---------------------------------------------------------------------------------
@@ -105,11 +108,11 @@ def test_merchant_creates_edits_and_deletes_a_saved_reply(client, auth, store):
     auth.sign_in()
     assert "No saved replies yet." in client.get("/admin/saved-replies").get_data(as_text=True)
 
-    created = client.post_form("/admin/saved-replies", {"title": "Thanks", "body": "Thanks {first_name}!"})
+    created = client.post_form("/admin/saved-replies", {"title": "Thanks", "body": "Thanks {{ first_name }}!"})
     assert created.status_code == 303
     saved = db.session.scalars(db.select(SavedReply)).one()
     page = client.get("/admin/saved-replies").get_data(as_text=True)
-    assert "Thanks {first_name}!" in page and "Saved reply “Thanks” created." in page
+    assert "Thanks {{ first_name }}!" in page and "Saved reply “Thanks” created." in page
 
     assert 'value="Thanks"' in client.get(f"/admin/saved-replies/{saved.id}").get_data(as_text=True)
     edited = client.post_form(f"/admin/saved-replies/{saved.id}", {"title": "Thank you", "body": "Thank you!"})
@@ -146,7 +149,7 @@ def test_picker_and_slash_shortcut_in_the_conversation(client, auth, store, make
     order = make_order(facebook_account=conversation.facebook_account)
     auth.sign_in()
     client.post_form("/admin/saved-replies", {"title": "Thanks for your order",
-                                              "body": "Thanks {first_name}! Order {order_number} is on its way."})
+                                              "body": "Thanks {{ first_name }}! Order {{ order_number }} is on its way."})
     client.post_form("/admin/saved-replies", {"title": "Returns", "body": "30 days."})
     saved = db.session.scalars(db.select(SavedReply).filter_by(title="Thanks for your order")).one()
     url = f"/admin/inbox/{conversation.id}"
@@ -178,3 +181,36 @@ def test_demo_saved_replies_are_added_once(app):
     add_demo_saved_replies()
     add_demo_saved_replies()
     assert [s.title for s in matching_saved_replies("")] == ["Returns", "Shipping times", "Thanks for your order"]
+
+
+# --- one placeholder syntax with the message customizations -----------------------------------
+
+
+@pytest.mark.parametrize("body, error", [
+    ("Thanks {first_name}!", "Write placeholders with two braces on each side: {{ first_name }}, not {first_name}."),
+    ("Your code is {{ coupon }}", "Unknown placeholder {{ coupon }}."),
+    ("{% if first_name %}Hi{% endif %}", "no {% ... %} blocks"),
+])
+def test_a_saved_reply_takes_only_the_customizations_placeholders(client, auth, store, body, error):
+    auth.sign_in()
+    response = client.post_form("/admin/saved-replies", {"title": "Thanks", "body": body})
+    assert response.status_code == 422
+    html = unescape(response.get_data(as_text=True))
+    assert error in html
+    assert f"{body}</textarea>" in html  # kept, to be corrected
+    assert db.session.scalars(db.select(SavedReply)).all() == []
+
+
+def test_every_placeholder_is_filled_from_the_latest_order(store, make_order):
+    from pageshop.orders import fulfill_order
+
+    conversation = conversation_with(store)
+    order = make_order(facebook_account=conversation.facebook_account)
+    body = ("Hi {{ first_name }}, order {{ order_number }} from {{ shop_name }} is on its way: "
+            "{{ tracking_number }}")
+    assert fill_placeholders(body, conversation) == (
+        "Hi Alex, order #1001 from Maple & Thread is on its way: {{ tracking_number }}")
+    fulfill_order(order, "UPS", "1Z999")
+    assert fill_placeholders(body, conversation).endswith("is on its way: 1Z999")
+    # A reply saved before placeholders were checked is put in as it is, never an error.
+    assert fill_placeholders("Hi {{ first_name", conversation) == "Hi {{ first_name"

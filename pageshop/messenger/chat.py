@@ -12,6 +12,7 @@ from sqlalchemy import case
 from ..errors import DomainError
 from ..extensions import db
 from ..models import Conversation, FacebookAccount, Message, Product, Store, Variant
+from ..money import format_money
 from .compose import absolute_url
 from .conversations import find_conversation, open_conversation, record_incoming
 from .subscriptions import turn_off_updates
@@ -22,6 +23,7 @@ SEARCH_LIMIT = 10
 
 MENU = ("order_update_settings", "search_products")
 QUICK_REPLIES = ("turn_off", "keep")
+STOP_SEARCH = "stop_search"  # the quick reply that leaves a search which found nothing
 
 
 def menu_label(choice: str) -> str:
@@ -30,7 +32,8 @@ def menu_label(choice: str) -> str:
 
 
 def quick_reply_label(choice: str) -> str:
-    return {"turn_off": _("Turn off order updates"), "keep": _("Keep receiving updates")}[choice]
+    return {"turn_off": _("Turn off order updates"), "keep": _("Keep receiving updates"),
+            STOP_SEARCH: _("Stop searching")}[choice]
 
 
 def quick_reply_short_label(choice: str) -> str | None:
@@ -94,8 +97,7 @@ def send_message(account: FacebookAccount, store: Store, text: str) -> Message:
     conversation = _conversation_for_action(account, store)
     message = record_incoming(conversation, text)
     if conversation.awaiting == "search_query":
-        conversation.awaiting = None
-        _answer_search(conversation, text)
+        _reply(conversation, *search_reply(conversation, text))
     db.session.commit()
     return message
 
@@ -119,12 +121,14 @@ def choose_menu(account: FacebookAccount, store: Store, choice: str) -> None:
 
 
 def choose_quick_reply(account: FacebookAccount, store: Store, choice: str) -> None:
-    if choice not in QUICK_REPLIES:
+    if choice not in QUICK_REPLIES + (STOP_SEARCH,):
         raise DomainError(_("Choose one of the answers."), "choice")
     conversation = _conversation_for_action(account, store)
     record_incoming(conversation, quick_reply_label(choice), kind="postback", payload={"quick_reply": choice})
     page = conversation.page
-    if choice == "turn_off":
+    if choice == STOP_SEARCH:
+        _reply(conversation, stop_search(conversation))
+    elif choice == "turn_off":
         turn_off_updates(account, page)
         _reply(conversation, _("You won't get order updates from %(page)s anymore.", page=page.name))
     else:
@@ -135,25 +139,52 @@ def choose_quick_reply(account: FacebookAccount, store: Store, choice: str) -> N
 # --- product search -----------------------------------------------------------------------
 
 
-def _answer_search(conversation: Conversation, query: str) -> Message:
+def search_reply(conversation: Conversation, query: str) -> tuple[str, str, dict | None]:
+    """The Page's answer to what the shopper sends while searching, whatever the transport:
+    (text, kind, payload). Product cards end the search; when nothing matched the Page asks for
+    another word and goes on searching (the next message is searched too) until the shopper taps
+    "Stop searching" or chooses something from the menu."""
     text, payload = search_answer(query)
-    if payload is None:
-        return _reply(conversation, text)
-    return _reply(conversation, text, kind="product_cards", payload=payload)
+    if payload is not None:
+        conversation.awaiting = None
+        return text, "product_cards", payload
+    conversation.awaiting = "search_query"
+    return text, "quick_replies", {"quick_replies": [{"title": quick_reply_label(STOP_SEARCH),
+                                                      "choice": STOP_SEARCH}]}
+
+
+def stop_search(conversation: Conversation) -> str:
+    """ "Stop searching": what the shopper writes next goes to the Page again; the Page's answer."""
+    conversation.awaiting = None
+    return _("OK. Write to us here any time, or choose “Search products” to search again.")
 
 
 def search_answer(query: str) -> tuple[str, dict | None]:
-    """The Page's answer to a search in chat, whatever the transport: its text, and the product
-    cards' payload (None when nothing matched)."""
+    """The Page's answer to a search in chat: its text, and the product cards' payload (None when
+    nothing matched). A card's "Buy Now" buys one variant: the card names it (the subtitle) when
+    the product has several, and "View" opens the product to choose another."""
     products = find_products(query)
     if not products:
-        return _("Nothing matched “%(query)s”. Try another word.", query=query), None
+        return _("Nothing matched “%(query)s”. Send another word, or tap “Stop searching”.",
+                 query=query), None
+    currency = db.session.scalar(db.select(Store.currency).limit(1)) or "USD"
     cards = []
     for product in products:
         variant = next((v for v in product.variants if v.stock > 0), None)
+        shown = variant or (product.variants[0] if product.variants else None)
+        price_cents = shown.price_cents if shown else 0
+        variant_title = shown.title if shown and len(product.variants) > 1 else None
+        subtitle = format_money(price_cents, currency)
+        if variant_title:
+            subtitle = f"{variant_title} · {subtitle}"
+        if variant is None:
+            subtitle = f"{subtitle} · {_('Sold out')}"
         cards.append({
             "title": product.title,
-            "price_cents": (variant or product.variants[0]).price_cents if product.variants else 0,
+            "variant_title": variant_title,
+            "subtitle": subtitle,
+            "price_cents": price_cents,
+            "currency": currency,
             "image_url": absolute_url("storefront.product_image", filename=product.image_filename)
             if product.image_filename else None,
             "product_url": absolute_url("storefront.product", handle=product.handle),

@@ -7,6 +7,7 @@ The texts are plain text (autoescape off); pages escape them when they show them
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
@@ -20,6 +21,8 @@ from ..extensions import db
 from ..models import NOTIFICATION_EVENTS, MessageTemplate
 
 PLACEHOLDERS = ("order_number", "first_name", "tracking_number", "tracking_link", "shop_name")
+# `{first_name}` (one brace each side) is plain text to Jinja: the shopper would get the braces.
+SINGLE_BRACES = re.compile(r"(?<!\{)\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}(?!\})")
 MAX_BODY = 1000
 MAX_PROMO_NOTE = 500
 
@@ -84,7 +87,8 @@ def get_customization(event: str) -> Customization:
 
 
 def check_template(source: str, field: str) -> None:
-    """Raise a DomainError unless `source` is plain text with documented `{{ placeholders }}`."""
+    """Raise a DomainError unless `source` is plain text with documented `{{ placeholders }}`.
+    The one syntax of the message customizations (A7) and the saved replies (A8)."""
     try:
         tree = _env.parse(source)
     except TemplateSyntaxError as exc:
@@ -98,6 +102,7 @@ def check_template(source: str, field: str) -> None:
                                 "no {% ... %} blocks."), field)
         for part in node.nodes:
             if isinstance(part, nodes.TemplateData):
+                _check_single_braces(part.data, field)
                 continue
             if not isinstance(part, nodes.Name):
                 raise DomainError(_("Only plain placeholders like {{ order_number }} are allowed: "
@@ -113,6 +118,18 @@ def check_template(source: str, field: str) -> None:
         raise DomainError(_("This text can't be rendered: %(error)s", error=str(exc)), field)
 
 
+def _check_single_braces(text: str, field: str) -> None:
+    found = SINGLE_BRACES.search(text)
+    if found is None:
+        return
+    name = found.group(1)
+    if name in PLACEHOLDERS:
+        raise DomainError(_("Write placeholders with two braces on each side: {{ %(name)s }}, not "
+                            "{%(name)s}. You can use: %(names)s.", name=name, names=placeholder_list()), field)
+    raise DomainError(_("Unknown placeholder {%(name)s}. You can use: %(names)s.",
+                        name=name, names=placeholder_list()), field)
+
+
 def placeholder_list() -> str:
     return ", ".join("{{ %s }}" % name for name in PLACEHOLDERS)
 
@@ -121,6 +138,17 @@ def render_text(source: str, values: dict[str, str]) -> str:
     """Render a checked template; values missing for this order render as empty text."""
     full = {name: values.get(name) or "" for name in PLACEHOLDERS}
     return _env.from_string(source).render(full).strip()
+
+
+def fill_known(source: str, values: dict[str, str]) -> str:
+    """Render a checked template with the values known; a placeholder without a value stays as it
+    is written (a saved reply going into the reply box: the merchant sees what to fill in). A text
+    that isn't a valid template (saved before placeholders were checked) comes back unchanged."""
+    full = {name: values.get(name) or "{{ %s }}" % name for name in PLACEHOLDERS}
+    try:
+        return _env.from_string(source).render(full)
+    except TemplateError:
+        return source
 
 
 def clean(event: str, body: str, promo_note: str) -> tuple[str, str]:

@@ -215,7 +215,6 @@ def _handle(page: FacebookPage, event: dict) -> None:
             return
         record_incoming(conversation, text, mid=mid)
         if conversation.awaiting == "search_query":
-            conversation.awaiting = None
             _answer_search(conversation, text)
     elif "postback" in event:
         postback = event["postback"]
@@ -241,7 +240,7 @@ def _handle_optin(page: FacebookPage, event: dict) -> None:
 
 
 def _choose(conversation: Conversation, choice: str, label: str, mid: str | None) -> None:
-    from .chat import menu_label, quick_reply_label
+    from .chat import STOP_SEARCH, menu_label, quick_reply_label, stop_search
 
     page = conversation.page
     if choice in MENU_PAYLOADS:
@@ -264,6 +263,10 @@ def _choose(conversation: Conversation, choice: str, label: str, mid: str | None
             _reply(conversation, _("You won't get order updates from %(page)s anymore.", page=page.name))
         else:
             _reply(conversation, _("You'll keep getting order updates from %(page)s here.", page=page.name))
+    elif choice == STOP_SEARCH:
+        record_incoming(conversation, quick_reply_label(choice), kind="postback",
+                        payload={"quick_reply": choice}, mid=mid)
+        _reply(conversation, stop_search(conversation))
     elif choice == GET_STARTED:
         record_incoming(conversation, label, kind="postback", payload={"menu": GET_STARTED}, mid=mid)
         _reply(conversation, _("Hi! This is %(page)s. Use the menu for \"Order update settings\" or "
@@ -290,13 +293,9 @@ def turn_off_for_psid(conversation: Conversation) -> int:
 
 
 def _answer_search(conversation: Conversation, query: str) -> None:
-    from .chat import search_answer
+    from .chat import search_reply
 
-    text, payload = search_answer(query)
-    if payload is None:
-        _reply(conversation, text)
-    else:
-        _reply(conversation, text, kind="product_cards", payload=payload)
+    _reply(conversation, *search_reply(conversation, query))
 
 
 def _reply(conversation: Conversation, text: str, kind: str = "text", payload: dict | None = None) -> None:

@@ -36,6 +36,19 @@
     }
   });
 
+  // An action that went through (a message sent, a menu choice, a quick reply): the error an earlier
+  // one left under the composer no longer applies.
+  document.addEventListener("messages-changed", function () {
+    var error = document.getElementById("message-error");
+    var field = document.getElementById("message-text");
+    if (!error) return;
+    error.remove();
+    if (field) {
+      field.removeAttribute("aria-invalid");
+      field.setAttribute("aria-describedby", "composer-hint");
+    }
+  });
+
   function start() {
     var log = conversation();
     if (log) toNewest(log);

@@ -9,9 +9,11 @@ import threading
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser
 from werkzeug.serving import make_server
 
 from pageshop.worker import start_worker_thread
+from tests.e2e.accessibility import Scanner
 
 HERE = Path(__file__).parent
 
@@ -81,3 +83,34 @@ def live_server(app):
 def shop(store, live_server):
     """The demo-like shop, served."""
     return live_server
+
+
+# --- accessibility: axe scans every page of every journey (tests/e2e/accessibility.py) ----------
+
+
+@pytest.fixture(autouse=True)
+def axe(monkeypatch):
+    """Every browser context a test opens (pytest-playwright's `page` or `browser.new_context()`)
+    gets its pages scanned; the violations fail the test (see pytest_runtest_call below)."""
+    scanner = Scanner()
+    new_context = Browser.new_context
+
+    def watched_new_context(browser, *args, **kwargs):
+        context = new_context(browser, *args, **kwargs)
+        scanner.watch_context(context)
+        return context
+
+    monkeypatch.setattr(Browser, "new_context", watched_new_context)
+    return scanner
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    result = yield
+    scanner = item.funcargs.get("axe")
+    if scanner is not None:
+        scanner.finish()
+        failure = scanner.failure()
+        if failure:
+            pytest.fail(failure, pytrace=False)
+    return result

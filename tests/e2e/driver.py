@@ -74,6 +74,14 @@ def fulfil(merchant: Page, base: str, number: int, tracking: str) -> None:
     expect(merchant.get_by_text(f"tracking number {tracking}").first).to_be_visible()
 
 
+def confirm(page: Page, question: str, answer: str) -> None:
+    """A dialog that asks before what can't be undone (templates/_confirm.html): answer it."""
+    dialog = page.get_by_role("dialog", name=question)
+    expect(dialog).to_be_visible()
+    dialog.get_by_role("button", name=answer, exact=True).click()
+    expect(dialog).to_be_hidden()
+
+
 def customize(merchant: Page, base: str, event: str, text: str, note: str) -> None:
     """The merchant saves their own text and promotional note for one kind of order update (A7)."""
     merchant.goto(f"{base}/admin/messenger/customizations?event={event}")

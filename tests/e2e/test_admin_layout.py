@@ -50,7 +50,7 @@ def test_the_customization_tabs_are_tabs_with_the_current_one_marked(page: Page,
     expect(tabs.locator("[aria-current]")).to_have_count(1)
     style = "el => { const s = getComputedStyle(el); return [s.borderBottomWidth, s.borderBottomColor, s.color]; }"
     width, line, color = current.evaluate(style)
-    assert width == "3px" and line == color == "rgb(24, 119, 242)"  # underlined in Facebook blue
+    assert width == "3px" and line == color == "rgb(0, 100, 209)"  # underlined in (text-dark) Facebook blue
     other = tabs.get_by_role("link", name="Out for delivery")
     assert other.evaluate(style)[1] == "rgba(0, 0, 0, 0)"
     # the tabs don't run together: space between one and the next

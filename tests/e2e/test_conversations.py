@@ -20,9 +20,11 @@ def test_shopper_writes_and_merchant_answers_live_with_a_saved_reply(browser: Br
     alex = db.session.scalars(db.select(FacebookAccount).filter_by(email="alex@example.com")).one()
     order = make_order(facebook_account=alex)
     db.session.add(SavedReply(title="Thanks for your order",
-                              body="Thanks {first_name}! Order {order_number} ships tomorrow."))
-    db.session.add(SavedReply(title="Returns", body="You can return it within 30 days."))
+                              body="Thanks {{ first_name }}! Order {{ order_number }} ships tomorrow."))
+    returns = SavedReply(title="Returns", body="You can return it within 30 days.")
+    db.session.add(returns)
     db.session.commit()
+    returns_id = returns.id
     merchant = browser.new_context().new_page()
     shopper = browser.new_context().new_page()
 
@@ -65,8 +67,19 @@ def test_shopper_writes_and_merchant_answers_live_with_a_saved_reply(browser: Br
     expect(merchant.get_by_role("list", name="Messages")).to_contain_text(answer)
     expect(shopper.get_by_role("log", name="Conversation")).to_contain_text(answer)
 
-    # The picker inserts too.
-    merchant.get_by_label("Saved replies").select_option(label="Returns")
+    # The picker inserts too, once, on "Insert": moving through it with the arrow keys inserts nothing.
+    picker = merchant.get_by_label("Saved replies")
+    picker.focus()
+    for key in ("ArrowDown", "ArrowDown", "ArrowUp"):
+        picker.press(key)
+    expect(picker).to_have_value(str(returns_id))
+    expect(reply_box).to_have_value("")
+    insert = merchant.get_by_role("button", name="Insert")
+    insert.click()
+    expect(reply_box).to_have_value("You can return it within 30 days.")
+    expect(picker).to_have_value("")  # ready for the next one
+    insert.click()  # again, with nothing chosen: nothing more goes in
+    expect(insert).to_be_enabled()
     expect(reply_box).to_have_value("You can return it within 30 days.")
 
 

@@ -10,7 +10,15 @@ from playwright.sync_api import Browser, Page, expect
 from pageshop import clock
 from pageshop.extensions import db
 from pageshop.models import Notification
-from tests.e2e.driver import admin_sign_in, buy_with_facebook_checkout, customize, facebook_log_in, fulfil, order_id
+from tests.e2e.driver import (
+    admin_sign_in,
+    buy_with_facebook_checkout,
+    confirm,
+    customize,
+    facebook_log_in,
+    fulfil,
+    order_id,
+)
 
 ARRIVES = 2000  # ms: "appears within 2 seconds"
 
@@ -128,7 +136,13 @@ def test_mute_remove_and_add_the_channel_and_the_window(people, shop, make_produ
 
     merchant.goto(shop.url(f"/admin/orders/{order_id(1001)}/status"))
     expect(merchant.get_by_text("Messenger updates go to Alex Rivera (alex@example.com)")).to_be_visible()
+    merchant.get_by_role("button", name="Turn off").click()  # asks first, saying what will happen
+    expect(merchant.get_by_role("dialog", name="Turn off Messenger updates for order #1001?")).to_contain_text(
+        "Alex Rivera won't get any more Messenger updates about this order, not even the ones already queued.")
+    confirm(merchant, "Turn off Messenger updates for order #1001?", "Cancel")
+    expect(merchant.get_by_text("Updates: on")).to_be_visible()
     merchant.get_by_role("button", name="Turn off").click()
+    confirm(merchant, "Turn off Messenger updates for order #1001?", "Turn off updates")
     expect(merchant.get_by_text("Updates: turned off")).to_be_visible()
     fulfil(merchant, shop.base, 1001, "1ZMUTED")
 
@@ -138,6 +152,7 @@ def test_mute_remove_and_add_the_channel_and_the_window(people, shop, make_produ
 
     merchant.goto(shop.url("/admin/channels"))
     merchant.get_by_role("button", name="Remove Messenger channel").click()
+    confirm(merchant, "Remove the Messenger channel from Maple & Thread?", "Remove channel")
     expect(merchant.get_by_role("button", name="Add Messenger channel")).to_be_visible()
     checkout = shopper.context.new_page()
     checkout.goto(shop.url(f"/checkout?variant={apron.variants[0].id}&quantity=1"))

@@ -18,6 +18,7 @@ from playwright.sync_api import Browser, Page, expect
 from pageshop import clock
 from tests.e2e.driver import (
     admin_sign_in,
+    confirm,
     customize,
     fill_facebook_checkout,
     fulfil,
@@ -164,6 +165,7 @@ def test_mute_remove_and_add_the_channel_and_the_window(people, shop, platform, 
     merchant.goto(shop.url(f"/admin/orders/{order_id(1001)}/status"))
     expect(merchant.get_by_text("Messenger updates go to the person who opted in on Messenger")).to_be_visible()
     merchant.get_by_role("button", name="Turn off").click()
+    confirm(merchant, "Turn off Messenger updates for order #1001?", "Turn off updates")
     expect(merchant.get_by_text("Updates: turned off")).to_be_visible()
     fulfil(merchant, shop.base, 1001, "1ZMUTED")
 
@@ -178,6 +180,7 @@ def test_mute_remove_and_add_the_channel_and_the_window(people, shop, platform, 
     # Removing the channel takes the plugin off the checkout; subscriptions go on.
     merchant.goto(shop.url("/admin/channels"))
     merchant.get_by_role("button", name="Remove Messenger channel").click()
+    confirm(merchant, "Remove the Messenger channel from Maple & Thread?", "Remove channel")
     expect(merchant.get_by_role("button", name="Add Messenger channel")).to_be_visible()
     shopper.goto(shop.url(f"/checkout?variant={apron.variants[0].id}&quantity=1"))
     expect(shopper.get_by_role("button", name="Place order")).to_be_visible()
