@@ -1,5 +1,5 @@
-"""The Messenger Platform's webhook (M6) at a stable URL, and the checkout's Content-Security-Policy
-while the checkbox plugin is on it.
+"""The Messenger Platform's webhook (M6) at a stable URL, and the Content-Security-Policy of the
+pages where the transport's opt-in loads a third party's script (Meta's checkbox plugin).
 
 GET: the Platform's subscription check. POST: events, authenticated by their signature (so exempt
 from CSRF), kept as received and answered 200 at once; the worker processes them.
@@ -8,25 +8,15 @@ from flask import abort, current_app, request
 
 from pageshop.extensions import csrf
 from pageshop.messenger import webhook
+from pageshop.messenger.transport import get_transport
 
 from . import bp
 
 webhook.register()
 
-# Only the checkout with the checkbox plugin loads Facebook's SDK (connect.facebook.net) and its
-# frame (facebook.com); everything else stays on our own origin.
-CHECKOUT_CSP = "; ".join([
-    "default-src 'self'",
-    "script-src 'self' https://connect.facebook.net",
-    "frame-src https://www.facebook.com https://web.facebook.com https://staticxx.facebook.com",
-    "connect-src 'self' https://connect.facebook.net https://www.facebook.com https://graph.facebook.com",
-    "img-src 'self' data: https://www.facebook.com https://*.fbcdn.net",
-    "style-src 'self' 'unsafe-inline'",
-    "form-action 'self'",
-    "frame-ancestors 'self'",
-    "base-uri 'self'",
-])
-CHECKOUT_ENDPOINTS = {"storefront.checkout"}
+# The pages where the transport's opt-in may load a third party's script: the checkout, and the
+# order status page that confirms the opt-in.
+OPT_IN_ENDPOINTS = {"storefront.checkout", "storefront.order_status"}
 
 
 @bp.route("/webhooks/messenger", methods=["GET", "POST"])
@@ -50,8 +40,8 @@ def messenger_webhook():
 
 @bp.after_app_request
 def checkout_content_security_policy(response):
-    if (request.endpoint in CHECKOUT_ENDPOINTS
-            and current_app.config.get("MESSENGER_TRANSPORT") == "graph"
-            and "Content-Security-Policy" not in response.headers):
-        response.headers["Content-Security-Policy"] = CHECKOUT_CSP
+    if request.endpoint in OPT_IN_ENDPOINTS and "Content-Security-Policy" not in response.headers:
+        policy = get_transport().checkout_content_security_policy
+        if policy:
+            response.headers["Content-Security-Policy"] = policy
     return response

@@ -16,6 +16,7 @@ from pageshop.models import Conversation, Message, SavedReply, Store
 
 from .factories import checkout_form
 from .fake_messenger_platform import platform  # noqa: F401
+from .fake_messenger_platform import now_ms
 from .test_messenger_webhook import PSID, call, post, process, text_event
 
 NAME = "Messenger user 1111"  # a PSID's conversation is named after the PSID's last digits
@@ -168,7 +169,7 @@ def test_a_saved_reply_reaches_the_platform_with_its_placeholders_filled(app, cl
     assert client.post_form(checkout, fields).status_code == 303
     platform.user_refs["ref-mug-1"] = PSID
     page_id = platform.page_id
-    post(client, call(page_id, {"recipient": {"id": page_id}, "timestamp": 1760000000999,
+    post(client, call(page_id, {"recipient": {"id": page_id}, "timestamp": now_ms(),
                                 "optin": {"ref": "checkout", "user_ref": "ref-mug-1"}}))
     process(app)
     conversation = shopper_writes(app, client, platform, "When will it ship?", "m_in_1",
