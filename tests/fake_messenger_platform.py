@@ -373,6 +373,11 @@ class FakeMessengerPlatform:
         return [r.body for r in self.requests if r.accepted and r.path.endswith("/messages")]
 
     @property
+    def send_calls(self) -> list[Recorded]:
+        """Every Send API call, accepted or not."""
+        return [r for r in self.requests if r.method == "POST" and r.path.endswith("/messages")]
+
+    @property
     def delivered(self) -> list[dict]:
         """Every message that reached a person, answered or not (slow answers, dropped connections)."""
         return [r.body for r in self.requests

@@ -304,6 +304,12 @@ def _send_in_one_transaction(notification: Notification, transport, outgoing) ->
         transport.send(outgoing)
         _mark_sent(notification)
         db.session.commit()
+    except SendError as exc:
+        db.session.rollback()
+        notification = db.session.get(Notification, notification_id)
+        notification.attempts += 1
+        _after_error(notification, exc)
+        db.session.commit()
     except IntegrityError:
         # Another worker stored this notification's message already: the database said no.
         db.session.rollback()
@@ -445,7 +451,7 @@ def _after_error(notification: Notification, error: SendError, store: Store | No
     elif error.transient:
         notification.state = State.QUEUED
         notification.next_attempt_at = now + timedelta(seconds=backoff_seconds(notification.attempts))
-        notification.last_error = _("%(error)s Will retry at %(time)s.", error=error.message.rstrip("."),
+        notification.last_error = _("%(error)s Will retry at %(time)s.", error=error.message,
                                     time=pause.at(notification.next_attempt_at))
     else:
         notification.state = State.FAILED
