@@ -1,0 +1,312 @@
+"""Issue 9: a real Page, for real. The Messenger Platform's own rules (who can be addressed how, the
+windows on the Platform's clock, standby and echoes, appsecret_proof, the User Profile API) and
+every order update delivered exactly once through slow answers, dropped connections, a lost
+database and outages, against the fake Platform in tests/fake_messenger_platform.py."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+import sqlite3
+import threading
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import create_engine, text as sql
+
+from pageshop import clock, events
+from pageshop.extensions import db
+from pageshop.inbox import window_state
+from pageshop.messenger import outbox
+from pageshop.messenger.graph import GraphClient, build_request
+from pageshop.messenger.transport import Outgoing, SendError
+from pageshop.models import (
+    Conversation, Email, FacebookAccount, Message, Notification, Order, Store, Subscription,
+)
+from pageshop.orders import fulfill_order
+from pageshop.worker import run_once
+
+from .factories import checkout_form
+from .fake_messenger_platform import (
+    APP_SECRET, EPOCH, PAGE_TOKEN, checkbox_optin_event, echo_event, message_event, now_ms, page_call,
+    platform, postback_event, referral_event,
+)  # noqa: F401
+from .test_messenger_webhook import post
+
+PSID = "7770001111"
+BUSINESS_SUITE = "263902037430900"
+
+
+def ms(moment: datetime) -> int:
+    return int((moment - EPOCH) / timedelta(milliseconds=1))
+
+
+def webhook(client, platform, *events, standby=None) -> None:
+    """The Platform calls the app's webhook (signed); the worker processes it."""
+    assert post(client, json.dumps(page_call(platform.page_id, *events, standby=standby)).encode()).status_code == 200
+    run_once(client.application)
+
+
+def deliver_echoes(client, platform) -> int:
+    count = platform.deliver_echoes(lambda call: post(client, json.dumps(call).encode()))
+    run_once(client.application)
+    return count
+
+
+def work(app, rounds: int = 2) -> None:
+    for _ in range(rounds):
+        run_once(app)
+    db.session.expire_all()
+
+
+def checkbox_order(client, platform, make_order, user_ref: str = "ref-1", psid: str = PSID,
+                   confirm: bool = True) -> Order:
+    """An order whose shopper ticked Meta's checkbox; the Platform confirms the opt-in now."""
+    order = make_order()
+    events.publish("order_placed", order, opt_in_user_ref=user_ref)
+    db.session.commit()
+    platform.user_refs[user_ref] = psid
+    if confirm:
+        webhook(client, platform, checkbox_optin_event(platform.page_id, user_ref))
+    return order
+
+
+def psid_order(platform, store, make_order, psid: str = PSID, acted_at: datetime | None = None) -> Order:
+    """An order whose updates go to a person the Page knows by PSID, who acted at `acted_at`."""
+    account = db.session.scalars(db.select(FacebookAccount).filter_by(email="alex@example.com")).one()
+    order = make_order(facebook_account=account)
+    events.publish("order_placed", order, opt_in_account=account)
+    db.session.commit()
+    conversation = db.session.scalars(db.select(Conversation).filter_by(facebook_account_id=account.id)).one()
+    conversation.psid = psid
+    if acted_at is not None:
+        conversation.last_customer_action_at = acted_at
+    db.session.commit()
+    platform.heard_from(psid, ms(conversation.last_customer_action_at))
+    return order
+
+
+def notifications() -> list[Notification]:
+    return list(db.session.scalars(db.select(Notification).order_by(Notification.id)))
+
+
+def metadata_of(body: dict) -> str | None:
+    return body["message"].get("metadata")
+
+
+# --- 1. the checkbox confirmation can't be cut off ----------------------------------------------
+
+
+def test_a_checkout_re_rendered_after_an_error_gets_a_new_user_ref(client, platform, store, make_product):
+    url = f"/checkout?variant={make_product().variants[0].id}&quantity=1"
+    fields = checkout_form(client, url, email="", messenger_checkbox_state="checked",
+                           messenger_user_ref="ref-first-render")
+
+    response = client.post_form(url, fields)
+
+    assert response.status_code == 422 and "Enter your email." in response.get_data(as_text=True)
+    refs = re.findall(r'name="messenger_user_ref" value="([^"]+)"', response.get_data(as_text=True))
+    assert len(refs) == 1 and refs[0] != "ref-first-render"
+    assert f'user_ref="{refs[0]}"' in response.get_data(as_text=True)  # the plugin renders with it
+    again = re.findall(r'name="messenger_user_ref" value="([^"]+)"', client.get(url).get_data(as_text=True))
+    assert again[0] not in (refs[0], "ref-first-render")
+
+
+def test_the_order_status_page_confirms_the_opt_in_with_the_checkouts_user_ref(app, client, platform, store,
+                                                                               make_product):
+    url = f"/checkout?variant={make_product().variants[0].id}&quantity=1"
+    fields = checkout_form(client, url, messenger_checkbox_state="checked", messenger_user_ref="ref-status-1")
+
+    placed = client.post_form(url, fields)
+
+    assert placed.status_code == 303
+    page = client.get(placed.location)
+    html = page.get_data(as_text=True)
+    assert 'id="messenger-checkbox-confirmation"' in html and 'data-user-ref="ref-status-1"' in html
+    assert "js/messenger-checkbox.js" in html and "<script>" not in html
+    assert "https://connect.facebook.net" in page.headers["Content-Security-Policy"]
+    assert "Messenger updates are on." in html
+    # Another browser with the link doesn't confirm anything.
+    stranger = app.test_client()
+    assert "messenger-checkbox-confirmation" not in stranger.get(placed.location).get_data(as_text=True)
+
+    platform.user_refs["ref-status-1"] = PSID
+    webhook(client, platform, checkbox_optin_event(platform.page_id, "ref-status-1"))
+
+    assert "messenger-checkbox-confirmation" not in client.get(placed.location).get_data(as_text=True)
+
+
+# --- 2. who can be reached, and how -------------------------------------------------------------
+
+
+def test_an_update_outside_the_window_for_a_user_ref_goes_by_email_once(app, client, auth, platform, store,
+                                                                        make_order, smtp_server):
+    order = checkbox_order(client, platform, make_order, "ref-mail-1")
+    work(app)
+    assert platform.sent[-1]["recipient"] == {"user_ref": "ref-mail-1"}  # inside the window: Messenger
+    clock.advance(timedelta(hours=25))
+    calls = len(platform.send_calls)
+
+    fulfill_order(db.session.get(Order, order.id), "UPS", "1Z999AA10123456784")
+    work(app, 3)
+
+    assert len(platform.send_calls) == calls  # never a utility message to a user_ref
+    shipping = notifications()[-1]
+    assert (shipping.state, shipping.lane) == ("emailed", None)
+    [received] = smtp_server.wait_for(1)
+    assert received["To"] == "alex@example.com"
+    assert received["Subject"] == f"Order {order.name}: Shipping update"
+    assert "1Z999AA10123456784" in received.get_content()
+    work(app, 2)
+    assert len(smtp_server.messages) == 1
+    assert db.session.scalars(db.select(Email).filter_by(kind="order_update")).one().state == "sent"
+    auth.sign_in()
+    detail = client.get(f"/admin/orders/{order.id}").get_data(as_text=True)
+    assert "Shipping update sent by e-mail: Messenger can reach this shopper again once they reply." in detail
+    assert "Sent by e-mail" in detail
+
+
+def test_the_platform_refuses_a_utility_message_to_a_user_ref(platform, store):
+    platform.user_refs["ref-util-1"] = PSID
+    platform.heard_from("ref-util-1")
+    client = GraphClient(platform.graph_url, PAGE_TOKEN, 2, APP_SECRET)
+    body = {"recipient": {"user_ref": "ref-util-1"}, "messaging_type": "UTILITY",
+            "message": {"template": {"name": "pageshop_shipping_update", "language": {"code": "en_US"}}}}
+
+    with pytest.raises(SendError) as refused:
+        client.request("POST", f"{platform.page_id}/messages", body)
+
+    assert refused.value.code == 100 and not refused.value.transient
+    conversation = Conversation(page_id=store.messenger_page_id, user_ref="ref-util-1")
+    with pytest.raises(SendError, match="Messenger can reach this shopper again once they reply"):
+        build_request(Outgoing(conversation=conversation, kind="shipping_update", text="Shipped", lane="UTILITY",
+                               payload={"event": "shipping_update"}), {"user_ref": "ref-util-1"})
+
+
+def test_the_first_reply_gives_the_psid_and_later_updates_go_to_it_as_utility(app, client, platform, store,
+                                                                             make_order):
+    order = checkbox_order(client, platform, make_order, "ref-psid-1")
+    work(app)
+    webhook(client, platform, message_event(platform.page_id, PSID, "Thanks!", "m_r1",
+                                            prior_message={"source": "checkbox_plugin", "identifier": "ref-psid-1"}))
+    clock.advance(timedelta(hours=25))
+
+    fulfill_order(db.session.get(Order, order.id), "UPS", "1Z1")
+    work(app)
+
+    assert platform.sent[-1]["recipient"] == {"id": PSID}
+    assert platform.sent[-1]["messaging_type"] == "UTILITY"
+    assert notifications()[-1].state == "sent"
+
+
+def test_a_postback_from_a_user_ref_is_kept_and_answered_there(app, client, platform, store, make_order):
+    checkbox_order(client, platform, make_order, "ref-pb-9")
+    work(app)
+
+    webhook(client, platform, postback_event(platform.page_id, "order_update_settings", "Order update settings",
+                                             mid="m_pb9", user_ref="ref-pb-9"))
+
+    answer = platform.sent[-1]
+    assert answer["recipient"] == {"user_ref": "ref-pb-9"}
+    assert [r["payload"] for r in answer["message"]["quick_replies"]] == ["turn_off", "keep"]
+    conversation = db.session.scalars(db.select(Conversation).filter_by(user_ref="ref-pb-9")).one()
+    assert [(m.direction, m.kind) for m in conversation.messages][-2:] == [("in", "postback"), ("out", "quick_replies")]
+
+
+def test_an_opt_in_that_names_its_sender_links_the_psid(app, client, platform, store, make_order):
+    order = checkbox_order(client, platform, make_order, "ref-opt-2", confirm=False)
+    event = checkbox_optin_event(platform.page_id, "ref-opt-2")
+    event["sender"] = {"id": PSID}
+
+    webhook(client, platform, event)
+
+    assert db.session.scalars(db.select(Subscription).filter_by(order_id=order.id)).one().psid == PSID
+
+
+# --- 3. the window runs on the Platform's clock ---------------------------------------------------
+
+
+def test_a_message_timestamped_three_days_ago_opens_no_24_hour_window(client, platform, store):
+    written = clock.now() - timedelta(days=3)
+
+    webhook(client, platform, message_event(platform.page_id, PSID, "Still there?", "m_old3", at=ms(written)))
+
+    conversation = db.session.scalars(db.select(Conversation).filter_by(psid=PSID)).one()
+    assert abs(conversation.last_customer_action_at - written) < timedelta(milliseconds=2)
+    assert window_state(conversation, clock.now()).lane == "HUMAN_AGENT"  # 3 days: only 7-day replies
+
+
+@pytest.mark.parametrize("action", ["postback", "quick_reply", "referral", "optin"])
+def test_every_action_opens_both_windows_from_its_own_timestamp(client, platform, store, action):
+    acted = clock.now() - timedelta(hours=2)
+    page_id = platform.page_id
+    event = {
+        "postback": postback_event(page_id, "get_started", "Get Started", mid="m_a1", psid=PSID, at=ms(acted)),
+        "quick_reply": message_event(page_id, PSID, "Keep updates", "m_a2", at=ms(acted), quick_reply="keep"),
+        "referral": referral_event(page_id, PSID, at=ms(acted)),
+        "optin": {"sender": {"id": PSID}, "recipient": {"id": page_id}, "timestamp": ms(acted),
+                  "optin": {"ref": "newsletter"}},
+    }[action]
+
+    webhook(client, platform, event)
+
+    conversation = db.session.scalars(db.select(Conversation).filter_by(psid=PSID)).one()
+    assert abs(conversation.last_customer_action_at - acted) < timedelta(milliseconds=2)
+    assert window_state(conversation, clock.now()).lane == "RESPONSE"
+    assert window_state(conversation, acted + timedelta(days=6, hours=23)).lane == "HUMAN_AGENT"
+    assert window_state(conversation, acted + timedelta(days=7)).lane is None
+
+
+def test_outside_the_window_by_the_platforms_clock_an_update_is_rebuilt_once_as_utility(app, platform, store,
+                                                                                      make_order):
+    order = psid_order(platform, store, make_order)
+    platform.last_action[PSID] = ms(clock.now() - timedelta(hours=25))  # what the Platform saw last
+
+    work(app)
+
+    refused, rebuilt = platform.send_calls
+    assert refused.body["messaging_type"] == "UPDATE" and refused.answer["error"]["error_subcode"] == 2018278
+    assert rebuilt.accepted and rebuilt.body["messaging_type"] == "UTILITY"
+    assert rebuilt.body["recipient"] == {"id": PSID}
+    assert metadata_of(rebuilt.body) == f"pageshop:notification:{notifications()[0].id}"
+    [notification] = notifications()
+    assert (notification.state, notification.lane, notification.attempts) == ("sent", "UTILITY", 2)
+    assert db.session.scalars(db.select(Message).filter_by(notification_id=notification.id)).one().lane == "UTILITY"
+    assert order.id == notification.order_id
+
+
+def test_a_rebuilt_update_refused_again_fails_and_retry_never_rebuilds_it(app, platform, store, make_order):
+    psid_order(platform, store, make_order)
+    platform.last_action[PSID] = ms(clock.now() - timedelta(hours=25))
+    platform.fail_with(100, message="(#100) Template name does not exist in the translation", after=1)
+
+    work(app, 3)
+
+    [notification] = notifications()
+    assert notification.state == "failed" and "Template name does not exist" in notification.last_error
+    assert len(platform.send_calls) == 2  # the update, its utility rebuild: no loop
+
+    outbox.retry_notification(notification)
+    work(app, 3)
+
+    notification = notifications()[0]
+    assert notification.state == "failed" and "(error 10/2018278)" in notification.last_error
+    assert [c.body["messaging_type"] for c in platform.send_calls] == ["UPDATE", "UTILITY", "UPDATE"]
+
+
+def test_an_inbox_reply_the_platform_says_is_outside_the_window_is_refused_with_its_text_kept(
+        client, auth, platform, store):
+    webhook(client, platform, message_event(platform.page_id, PSID, "Hello?", "m_w1"))
+    conversation = db.session.scalars(db.select(Conversation).filter_by(psid=PSID)).one()
+    platform.last_action[PSID] = ms(clock.now() - timedelta(hours=30))  # the Platform's clock disagrees
+    auth.sign_in()
+
+    response = client.htmx("post", f"/admin/inbox/{conversation.id}/reply", target="reply-form",
+                           data={"text": "Yes, we're here!"})
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "The reply was not sent: Outside the 24-hour messaging window" in html
+    assert "Yes, we&#39;re here!</textarea>" in html
+    assert len(platform.send_calls) == 1 and platform.sent == []
