@@ -310,3 +310,285 @@ def test_an_inbox_reply_the_platform_says_is_outside_the_window_is_refused_with_
     assert "The reply was not sent: Outside the 24-hour messaging window" in html
     assert "Yes, we&#39;re here!</textarea>" in html
     assert len(platform.send_calls) == 1 and platform.sent == []
+
+
+# --- 4. standby and echoes ---------------------------------------------------------------------
+
+
+def test_standby_messages_are_kept_and_shown_but_not_answered(client, auth, platform, store):
+    page_id = platform.page_id
+
+    webhook(client, platform, standby=[
+        message_event(page_id, PSID, "Is the walnut board food safe?", "m_sb1"),
+        postback_event(page_id, "search_products", "Search products", mid="m_sb2", psid=PSID),
+    ])
+
+    assert platform.send_calls == []  # another app holds the thread: it answers, not us
+    conversation = db.session.scalars(db.select(Conversation).filter_by(psid=PSID)).one()
+    assert [m.text for m in conversation.messages] == ["Is the walnut board food safe?", "Search products"]
+    assert conversation.awaiting is None
+    auth.sign_in()
+    assert "Is the walnut board food safe?" in client.get(f"/admin/inbox/{conversation.id}").get_data(as_text=True)
+
+
+def test_a_reply_written_in_meta_business_suite_shows_as_the_pages_marked_where_written(client, auth, platform,
+                                                                                       store):
+    webhook(client, platform, message_event(platform.page_id, PSID, "Do you gift wrap?", "m_g1"))
+    echo = echo_event(platform.page_id, {"id": PSID}, "m_bs1", "We do, for free!", BUSINESS_SUITE)
+
+    webhook(client, platform, echo)
+    webhook(client, platform, echo)  # sent again by the Platform
+
+    conversation = db.session.scalars(db.select(Conversation).filter_by(psid=PSID)).one()
+    assert [(m.direction, m.text) for m in conversation.messages] == [("in", "Do you gift wrap?"),
+                                                                      ("out", "We do, for free!")]
+    auth.sign_in()
+    thread = client.get(f"/admin/inbox/{conversation.id}").get_data(as_text=True)
+    assert re.search(r"We do, for free!<span class=\"meta\">Sent from Meta Business Suite · ", thread)
+
+
+def test_the_echo_of_our_own_update_confirms_it_and_is_never_stored_twice(app, client, platform, store,
+                                                                          make_order):
+    psid_order(platform, store, make_order)
+    work(app)
+
+    assert deliver_echoes(client, platform) == 1
+
+    [notification] = notifications()
+    [message] = db.session.scalars(db.select(Message).filter_by(direction="out")).all()
+    assert notification.state == "sent" and message.notification_id == notification.id
+    assert message.mid == "m_fake1"
+
+
+# --- 5. exactly once, also when an answer never comes ----------------------------------------------
+
+
+def test_every_send_api_call_names_its_notification_in_the_metadata(app, platform, store, make_order):
+    order = psid_order(platform, store, make_order)
+    work(app)
+    fulfill_order(db.session.get(Order, order.id), "UPS", "1Z2")
+    work(app)
+
+    confirmation, shipping = notifications()
+    assert [metadata_of(body) for body in platform.sent] == [
+        f"pageshop:notification:{confirmation.id}", f"pageshop:notification:{shipping.id}"]
+
+
+@pytest.mark.parametrize("fault", ["slow answer", "dropped connection"])
+def test_an_unanswered_send_waits_for_its_echo_and_is_not_sent_twice(app, client, platform, store, make_order,
+                                                                      fault):
+    psid_order(platform, store, make_order)
+    if fault == "slow answer":
+        platform.answer_slowly(app.config["GRAPH_TIMEOUT"] + 1)
+    else:
+        platform.drop_connections()
+
+    work(app, 1)
+
+    [notification] = notifications()
+    assert (notification.state, notification.attempts) == ("unconfirmed", 1)
+    assert "Waiting until" in notification.last_error
+    assert len(platform.delivered) == 1  # it did reach the shopper
+
+    deliver_echoes(client, platform)
+    clock.advance(timedelta(seconds=app.config["MESSENGER_ECHO_WAIT_SECONDS"] + 1))
+    work(app)
+
+    [notification] = notifications()
+    assert (notification.state, notification.attempts) == ("sent", 1)
+    assert len(platform.delivered) == 1
+    [message] = db.session.scalars(db.select(Message).filter_by(direction="out")).all()
+    assert message.notification_id == notification.id and message.kind == "receipt" and message.mid
+
+
+def test_without_an_echo_a_send_is_tried_again_once_then_left_to_the_merchant(app, platform, store, make_order):
+    psid_order(platform, store, make_order)
+    platform.hang(2)  # nothing delivered, no answer, twice
+    wait = timedelta(seconds=app.config["MESSENGER_ECHO_WAIT_SECONDS"] + 1)
+
+    work(app, 1)
+    assert notifications()[0].state == "unconfirmed"
+    clock.advance(wait)
+    work(app)  # no echo came: sent again, once
+    assert (notifications()[0].state, notifications()[0].attempts) == ("unconfirmed", 2)
+    clock.advance(wait)
+    work(app)
+
+    [notification] = notifications()
+    assert (notification.state, notification.attempts) == ("failed", 2)
+    assert "sent twice without an answer" in notification.last_error
+    assert len(platform.send_calls) == 2
+
+
+def lose_the_database(app, seconds: float):
+    """A fault for `platform.on_delivered`: the database goes away right after the Platform took
+    the message, before the worker records it. PostgreSQL: every other connection is terminated;
+    SQLite: another process holds the write lock for a while."""
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+
+    def fault(body):
+        if url.startswith("sqlite"):
+            holder = sqlite3.connect(url.removeprefix("sqlite:///"), check_same_thread=False)
+            holder.execute("BEGIN IMMEDIATE")
+            threading.Timer(seconds, lambda: (holder.rollback(), holder.close())).start()
+        else:
+            engine = create_engine(url)
+            with engine.connect() as connection:
+                connection.execute(sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                       "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+            engine.dispose()
+    return fault
+
+
+def test_a_send_accepted_just_before_the_database_is_lost_is_recorded_once(app, platform, store, make_order):
+    psid_order(platform, store, make_order)
+    platform.on_delivered = lose_the_database(app, seconds=2)
+
+    work(app, 1)
+    platform.on_delivered = None
+    db.session().invalidate()  # the test's own connection was lost too
+    work(app)
+
+    [notification] = notifications()
+    assert (notification.state, notification.attempts) == ("sent", 1)
+    assert len(platform.delivered) == 1
+    assert len(db.session.scalars(db.select(Message).filter_by(notification_id=notification.id)).all()) == 1
+
+
+def test_a_send_whose_worker_died_is_confirmed_by_its_echo(app, client, platform, store, make_order):
+    psid_order(platform, store, make_order)
+    platform.hang()  # the worker never hears back: as if it was killed mid-send
+    work(app, 1)
+    notification = notifications()[0]
+    notification.state, notification.claimed_by = "sending", "dead-worker"
+    notification.claimed_until = clock.now() + timedelta(seconds=60)
+    db.session.commit()
+    # The Platform did deliver it and says so.
+    platform.echoes.append(echo_event(platform.page_id, {"id": PSID}, "m_late1", None, platform.app_id,
+                                      f"pageshop:notification:{notification.id}"))
+
+    deliver_echoes(client, platform)
+    clock.advance(timedelta(seconds=61 + app.config["MESSENGER_ECHO_WAIT_SECONDS"]))
+    work(app)
+
+    [notification] = notifications()
+    assert notification.state == "sent"
+    assert len(platform.send_calls) == 1
+    [message] = db.session.scalars(db.select(Message).filter_by(notification_id=notification.id)).all()
+    assert (message.mid, message.kind) == ("m_late1", "receipt")
+
+
+# --- 6. outages lose nothing and need no click -----------------------------------------------------
+
+
+def test_an_outage_pauses_the_channel_and_everything_resumes_without_retry(app, client, auth, platform, store,
+                                                                          make_order):
+    orders = [psid_order(platform, store, make_order) for _ in range(3)]
+    platform.server_errors(4)
+
+    work(app, 1)
+
+    assert len(platform.send_calls) == 1  # the first failure paused the channel: nobody else tried
+    assert [n.state for n in notifications()] == ["queued"] * 3
+    assert all(n.last_error.startswith("Paused: Messenger is not answering since ") for n in notifications())
+    assert [n.attempts for n in notifications()] == [1, 0, 0]
+    auth.sign_in()
+    assert "Paused: Messenger is not answering since" in client.get(
+        f"/admin/orders/{orders[1].id}").get_data(as_text=True)
+
+    for _ in range(6):  # one probe at a time, each after a wait
+        clock.advance(timedelta(minutes=10))
+        work(app, 1)
+
+    assert [n.state for n in notifications()] == ["sent"] * 3
+    assert len(platform.send_calls) == 4 + 3  # four failed probes, then each update once
+    assert sorted(metadata_of(body) for body in platform.sent) == sorted(
+        f"pageshop:notification:{n.id}" for n in notifications())
+
+
+def test_an_error_about_one_message_fails_only_that_message(app, platform, store, make_order):
+    for _ in range(2):
+        psid_order(platform, store, make_order)
+    platform.fail_with(551)
+
+    work(app, 1)
+
+    first, second = notifications()
+    assert (first.state, second.state) == ("failed", "sent")
+    assert "isn't available on Messenger" in first.last_error
+
+
+def test_a_restricted_page_holds_updates_with_its_own_explanation(app, client, auth, platform, store,
+                                                                  make_order):
+    for _ in range(2):
+        psid_order(platform, store, make_order)
+    platform.fail_with(10, 1893063, message="(#10) This Page is restricted from messaging")
+
+    work(app)
+
+    assert [n.state for n in notifications()] == ["held", "held"]
+    assert len(platform.send_calls) == 1
+    auth.sign_in()
+    channels = client.get("/admin/channels").get_data(as_text=True)
+    assert "Meta has temporarily restricted this Page from sending messages (error 10/1893063)" in channels
+
+    client.post_form("/admin/channels/messenger/reconnect")
+    work(app)
+
+    assert [n.state for n in notifications()] == ["sent", "sent"]
+    assert db.session.get(Store, store.id).messenger_hold_reason is None
+
+
+def test_while_paused_only_one_worker_probes(app, platform, store, make_order):
+    for _ in range(2):
+        psid_order(platform, store, make_order)
+    platform.server_errors(1)
+    work(app, 1)
+    clock.advance(timedelta(minutes=10))
+
+    first, first_probing = outbox._claim("worker-a")
+    second, second_probing = outbox._claim("worker-b")
+
+    assert (len(first), first_probing, second, second_probing) == (1, True, [], False)
+
+
+# --- 7. smaller Platform habits ------------------------------------------------------------------
+
+
+def test_every_graph_call_carries_the_appsecret_proof(app, client, platform, store, make_order):
+    platform.people[PSID] = {"first_name": "Jamie", "last_name": "Lee"}
+    webhook(client, platform, message_event(platform.page_id, PSID, "Hi", "m_p1"))
+    psid_order(platform, store, make_order, psid="7770002222")
+    work(app)
+
+    proof = hmac.new(APP_SECRET.encode(), PAGE_TOKEN.encode(), hashlib.sha256).hexdigest()
+    assert len(platform.requests) == 2 and all(r.status == 200 for r in platform.requests)
+    assert {r.query.get("appsecret_proof") for r in platform.requests} == {proof}
+
+    app.config["MESSENGER_APP_SECRET"] = "not-the-apps-secret"
+    with pytest.raises(SendError, match="appsecret_proof"):
+        GraphClient.from_config(app.config).request("GET", PSID)
+
+
+def test_the_inbox_shows_the_shoppers_name_and_picture_asked_once(client, auth, platform, store):
+    picture = "https://platform-lookaside.fbsbx.com/platform/profilepic/?psid=7770001111"
+    platform.people[PSID] = {"first_name": "Jamie", "last_name": "Lee", "profile_pic": picture}
+
+    webhook(client, platform, message_event(platform.page_id, PSID, "Hello!", "m_n1"))
+    webhook(client, platform, message_event(platform.page_id, PSID, "Anyone?", "m_n2"))
+
+    assert [r.path for r in platform.requests] == [f"/v26.0/{PSID}"]  # cached
+    auth.sign_in()
+    inbox = client.get("/admin/inbox").get_data(as_text=True)
+    assert "Jamie Lee" in inbox and "Messenger user" not in inbox
+    assert f'src="{picture.replace("&", "&amp;")}"' in inbox
+
+
+def test_control_characters_in_a_message_are_stored_safely(client, auth, platform, store):
+    webhook(client, platform, message_event(platform.page_id, PSID, "Hi\x00 there\x07, order 1001\tplease",
+                                            "m_c0"))
+
+    [message] = db.session.scalars(db.select(Message)).all()
+    assert message.text == "Hi\ufffd there\ufffd, order 1001\tplease"
+    auth.sign_in()
+    assert "order 1001" in client.get("/admin/inbox").get_data(as_text=True)
