@@ -401,6 +401,26 @@ def test_an_unanswered_send_waits_for_its_echo_and_is_not_sent_twice(app, client
     assert message.notification_id == notification.id and message.kind == "receipt" and message.mid
 
 
+def test_an_echo_that_comes_before_the_slow_answer_settles_the_update(app, client, platform, store, make_order):
+    psid_order(platform, store, make_order)
+    platform.answer_slowly(app.config["GRAPH_TIMEOUT"] + 1)
+    # While the worker still waits for its answer, another worker processes the echo.
+    def echo_at_once(body):
+        with app.app_context():
+            deliver_echoes(app.test_client(), platform)
+
+    platform.on_delivered = echo_at_once
+
+    work(app, 1)
+    clock.advance(timedelta(seconds=app.config["MESSENGER_ECHO_WAIT_SECONDS"] + 1))
+    work(app)
+
+    [notification] = notifications()
+    assert (notification.state, notification.attempts) == ("sent", 1)
+    assert len(platform.delivered) == 1
+    assert len(db.session.scalars(db.select(Message).filter_by(notification_id=notification.id)).all()) == 1
+
+
 def test_without_an_echo_a_send_is_tried_again_once_then_left_to_the_merchant(app, platform, store, make_order):
     psid_order(platform, store, make_order)
     platform.hang(2)  # nothing delivered, no answer, twice

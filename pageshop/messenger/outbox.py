@@ -337,6 +337,10 @@ def _send_remote(notification: Notification, transport, outgoing: Outgoing, stor
     except SendError as exc:
         db.session.rollback()
         notification = db.session.get(Notification, notification_id)
+        if notification.state != State.SENDING:
+            # Settled meanwhile: its echo came before the answer (or instead of it).
+            db.session.commit()
+            return notification
         if exc.unknown_outcome:
             _await_echo(notification, exc)
             if exc.platform_wide:
