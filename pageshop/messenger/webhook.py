@@ -81,7 +81,7 @@ def signature_valid(body: bytes, header: str | None, app_secret: str | None) -> 
 
 def receive(body: bytes) -> WebhookDelivery:
     """Keep the call as received; the worker processes it (the Platform wants its 200 fast)."""
-    delivery = WebhookDelivery(body=body.decode("utf-8", errors="replace"), received_at=clock.now())
+    delivery = WebhookDelivery(body=clean_text(body.decode("utf-8", errors="replace")), received_at=clock.now())
     db.session.add(delivery)
     db.session.commit()
     return delivery
