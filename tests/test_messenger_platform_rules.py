@@ -214,6 +214,19 @@ def test_a_postback_from_a_user_ref_is_kept_and_answered_there(app, client, plat
     assert [(m.direction, m.kind) for m in conversation.messages][-2:] == [("in", "postback"), ("out", "quick_replies")]
 
 
+def test_an_echo_that_names_the_person_of_a_user_ref_links_the_psid(app, client, platform, store, make_order):
+    order = checkbox_order(client, platform, make_order, "ref-echo-3")
+    work(app)
+    [notification] = notifications()
+    echo = echo_event(platform.page_id, {"id": PSID}, "m_fake1", None, platform.app_id,
+                      f"pageshop:notification:{notification.id}")
+
+    webhook(client, platform, echo)
+
+    assert db.session.scalars(db.select(Subscription).filter_by(order_id=order.id)).one().psid == PSID
+    assert len(db.session.scalars(db.select(Message).filter_by(direction="out")).all()) == 1
+
+
 def test_an_opt_in_that_names_its_sender_links_the_psid(app, client, platform, store, make_order):
     order = checkbox_order(client, platform, make_order, "ref-opt-2", confirm=False)
     event = checkbox_optin_event(platform.page_id, "ref-opt-2")

@@ -36,7 +36,8 @@ from sqlalchemy.exc import IntegrityError
 from .. import clock, worker
 from ..extensions import db
 from ..models import (
-    Conversation, FacebookPage, Message, Store, Subscription, SubscriptionState, WebhookDelivery, WebhookReceipt,
+    Conversation, FacebookPage, Message, Notification, Store, Subscription, SubscriptionState, WebhookDelivery,
+    WebhookReceipt,
 )
 from .conversations import clean_text, record_customer_action, record_incoming
 from .graph import (
@@ -325,6 +326,11 @@ def _handle_echo(page: FacebookPage, event: dict, message: dict) -> None:
     notification_id = notification_named(metadata)
     if notification_id is not None:
         confirm_by_echo(notification_id, mid, recipient)
+        subscription = db.session.scalars(db.select(Subscription).join(Notification, Notification.subscription_id
+                                                                        == Subscription.id)
+                                          .where(Notification.id == notification_id)).first()
+        if subscription is not None and subscription.user_ref and not subscription.psid and recipient.get("id"):
+            link_user_ref(page, subscription.user_ref, str(recipient["id"]))  # the echo named the person
         return
     app_id = str(message.get("app_id") or "")
     ours = sent_by_pageshop(metadata) or app_id == str(current_app.config.get("MESSENGER_APP_ID") or "")
