@@ -44,7 +44,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server  # noqa: E402
 
 from pageshop import clock, create_app  # noqa: E402
 from pageshop.extensions import db  # noqa: E402
-from pageshop.models import Conversation, Notification, NotificationState, Order, Store, Subscription  # noqa: E402
+from pageshop.models import Conversation, Notification, NotificationState, Store, Subscription  # noqa: E402
 from pageshop.seed import seed_demo  # noqa: E402
 from tests.factories import make_order  # noqa: E402
 from tests.fake_messenger_platform import APP_SECRET, PAGE_TOKEN, FakeMessengerPlatform  # noqa: E402

@@ -362,6 +362,12 @@ class FakeMessengerPlatform:
         """For `seconds` of real time every Send API call answers HTTP 500, delivering nothing."""
         self._outage_until = time.monotonic() + seconds
 
+    def recover(self) -> None:
+        """The Platform works again: planned errors, outages and slow answers are over."""
+        with self._lock:
+            self._planned.clear()
+        self._outage_until = self._slow_until = 0.0
+
     def slow_period(self, seconds: float, answer_after: float) -> None:
         """For `seconds` of real time every send is delivered at once and answered after `answer_after`."""
         self._slow_seconds = answer_after

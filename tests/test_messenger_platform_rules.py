@@ -29,7 +29,7 @@ from pageshop.worker import run_once
 
 from .factories import checkout_form
 from .fake_messenger_platform import (
-    APP_SECRET, EPOCH, PAGE_TOKEN, checkbox_optin_event, echo_event, message_event, now_ms, page_call,
+    APP_SECRET, EPOCH, PAGE_TOKEN, checkbox_optin_event, echo_event, message_event, page_call,
     platform, postback_event, referral_event,
 )  # noqa: F401
 from .test_messenger_webhook import post
@@ -537,6 +537,32 @@ def test_an_outage_pauses_the_channel_and_everything_resumes_without_retry(app, 
     assert len(platform.send_calls) == 4 + 3  # four failed probes, then each update once
     assert sorted(metadata_of(body) for body in platform.sent) == sorted(
         f"pageshop:notification:{n.id}" for n in notifications())
+
+
+def test_an_outage_longer_than_the_retry_budget_fails_the_update_with_the_truth_and_retry_resumes(
+        app, platform, store, make_order):
+    app.config["MESSENGER_RETRY_BUDGET_SECONDS"] = 3600
+    psid_order(platform, store, make_order)
+    platform.server_errors(1000)
+    work(app, 1)
+    for _ in range(7):  # an hour and more of probes, every 10 minutes at the most
+        clock.advance(timedelta(minutes=10))
+        work(app, 1)
+
+    [notification] = notifications()
+    assert notification.state == "failed"
+    assert notification.last_error.startswith("Gave up after 1 hours of tries. Last error: Messenger has not "
+                                              "been answering since ")
+    tries = len(platform.send_calls)
+    assert tries <= 12  # probes, not a storm
+
+    platform.recover()
+    outbox.retry_notification(notification)
+    clock.advance(timedelta(minutes=10))
+    work(app)
+
+    assert notifications()[0].state == "sent"
+    assert len(platform.sent) == 1
 
 
 def test_an_error_about_one_message_fails_only_that_message(app, platform, store, make_order):

@@ -61,6 +61,15 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"[:64]
 
 
+def _rollback() -> None:
+    """Roll back; a connection the database dropped (PostgreSQL restarted, the connection killed)
+    is thrown away instead, and the next query gets a fresh one."""
+    try:
+        db.session.rollback()
+    except DBAPIError:
+        db.session().invalidate()
+
+
 def _store() -> Store | None:
     return db.session.scalars(db.select(Store).order_by(Store.id).limit(1)).first()
 
@@ -100,7 +109,7 @@ def _claim(worker_id: str, limit: int = CLAIM_BATCH) -> tuple[list[int], bool]:
         first = db.session.scalars(db.select(Notification.id).where(*_due_conditions(now))
                                    .order_by(Notification.id).limit(1)).first()
         if first is None or not pause.claim_probe(now, current_app.config["OUTBOX_CLAIM_SECONDS"]):
-            db.session.rollback()
+            _rollback()
             return [], False
         limit = 0
     probing = limit == 0
@@ -146,7 +155,7 @@ def settle_unknown_outcomes() -> int:
         Notification.id.in_(db.select(Notification.id).where(*stuck)),
         Notification.id.in_(db.select(Notification.id).where(*overdue)))).limit(1)).first()
     if found is None:
-        db.session.rollback()
+        _rollback()
         return 0
     echo_until = now + _seconds("MESSENGER_ECHO_WAIT_SECONDS")
     count = db.session.execute(
@@ -181,15 +190,21 @@ def give_up_after_budget() -> int:
     spent = (Notification.state == State.QUEUED, Notification.last_error.is_not(None),
              func.coalesce(Notification.budget_started_at, Notification.created_at) < cutoff)
     if db.session.scalars(db.select(Notification.id).where(*spent).limit(1)).first() is None:
-        db.session.rollback()
+        _rollback()
         return 0
     hours = f"{float(current_app.config['MESSENGER_RETRY_BUDGET_SECONDS']) / 3600:g}"
+    paused = pause.current()
     count = 0
     for notification in db.session.scalars(db.select(Notification).where(*spent)):
+        if paused is not None and paused.failing_since is not None:
+            error = _("Messenger has not been answering since %(since)s (%(error)s).",
+                      since=pause.at(paused.failing_since), error=(paused.last_error or "").rstrip("."))
+        else:
+            error = notification.last_error
         notification.state = State.FAILED
         notification.next_attempt_at = None
         notification.last_error = _("Gave up after %(hours)s hours of tries. Last error: %(error)s "
-                                    "Use \"Retry\" to try again.", hours=hours, error=notification.last_error)
+                                    "Use \"Retry\" to try again.", hours=hours, error=error)
         count += 1
     db.session.commit()
     return count
@@ -209,7 +224,7 @@ def deliver_due_notifications() -> int:
             deliver_notification(notification_id, worker_id, probing)
         except Exception as exc:  # a bug or a lost database must not stop the others
             log.exception("delivering notification %s failed", notification_id)
-            db.session.rollback()
+            _rollback()
             _after_crash(notification_id, worker_id, exc)
     if probing:  # whatever came of it, the next probe is free to go when due
         pause.release_probe()
@@ -234,13 +249,13 @@ def _after_crash(notification_id: int, worker_id: str, exc: Exception) -> None:
                                         time=pause.at(notification.next_attempt_at))
         db.session.commit()
     except DBAPIError:  # the database is gone: the claim expires and another round settles it
-        db.session.rollback()
+        _rollback()
 
 
 def deliver_notification(notification_id: int, worker_id: str, probing: bool = False) -> Notification | None:
     notification = db.session.get(Notification, notification_id)
     if notification is None or notification.state != State.QUEUED or notification.claimed_by != worker_id:
-        db.session.rollback()
+        _rollback()
         return None
     now = clock.now()
     subscription = notification.subscription
@@ -305,14 +320,14 @@ def _send_in_one_transaction(notification: Notification, transport, outgoing) ->
         _mark_sent(notification)
         db.session.commit()
     except SendError as exc:
-        db.session.rollback()
+        _rollback()
         notification = db.session.get(Notification, notification_id)
         notification.attempts += 1
         _after_error(notification, exc)
         db.session.commit()
     except IntegrityError:
         # Another worker stored this notification's message already: the database said no.
-        db.session.rollback()
+        _rollback()
         notification = db.session.get(Notification, notification_id)
         already = db.session.scalars(db.select(Message.id).filter_by(notification_id=notification_id)).first()
         if already and notification.state != State.SENT:
@@ -335,7 +350,7 @@ def _send_remote(notification: Notification, transport, outgoing: Outgoing, stor
     try:
         message = transport.send(outgoing)
     except SendError as exc:
-        db.session.rollback()
+        _rollback()
         notification = db.session.get(Notification, notification_id)
         if notification.state != State.SENDING:
             # Settled meanwhile: its echo came before the answer (or instead of it).
@@ -385,7 +400,7 @@ def _record_sent(notification_id: int, values: dict) -> None:
     for attempt in range(RECORD_TRIES):
         try:
             if attempt:
-                db.session.rollback()
+                _rollback()
                 if db.session.scalars(db.select(Message.id).filter_by(notification_id=notification_id)).first() is None:
                     db.session.add(Message(**values))
             notification = db.session.get(Notification, notification_id)
@@ -395,7 +410,7 @@ def _record_sent(notification_id: int, values: dict) -> None:
             return
         except IntegrityError:
             # Its echo was quicker and stored the message: only the state is left to write.
-            db.session.rollback()
+            _rollback()
             notification = db.session.get(Notification, notification_id)
             _mark_sent(notification)
             db.session.commit()
@@ -404,7 +419,7 @@ def _record_sent(notification_id: int, values: dict) -> None:
             log.warning("recording sent notification %s: the database connection was lost, trying again",
                         notification_id)
             time.sleep(min(2.0, 0.1 * 2 ** attempt))
-    db.session.rollback()
+    _rollback()
     log.error("notification %s was sent but couldn't be recorded: its echo will confirm it", notification_id)
 
 

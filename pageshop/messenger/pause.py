@@ -16,7 +16,6 @@ from flask_babel import gettext as _
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
-from .. import clock
 from ..extensions import db
 from ..models import MessengerPause, Notification, NotificationState
 
