@@ -8,7 +8,7 @@ from pageshop.ids import parse_page
 from pageshop.messenger import outbox
 from pageshop.messenger.message_templates import EVENT_LABELS
 from pageshop.messenger.subscriptions import STATE_LABELS, mute_order, order_notifications
-from pageshop.models import Notification
+from pageshop.models import Notification, NotificationState
 from pageshop.orders import get_order
 from pageshop.urls import safe_next
 
@@ -53,7 +53,7 @@ def retry_notification(notification_id):
     return redirect(safe_next(request.form.get("next"), default), code=303)
 
 
-NOTIFICATION_STATES = ("queued", "sending", "sent", "skipped", "failed", "held")
+NOTIFICATION_STATES = tuple(NotificationState)
 
 
 @bp.get("/messenger/notifications")

@@ -47,10 +47,31 @@ class Config:
     # How long an order's updates wait for the Platform to confirm a checkbox opt-in (its
     # messaging_optins webhook) before they are skipped: an unconfirmed user_ref can't be messaged.
     MESSENGER_OPTIN_WAIT_SECONDS = float(os.environ.get("MESSENGER_OPTIN_WAIT_SECONDS", "600"))
+    # The approved utility-message templates sent outside the 24-hour window, one per order update,
+    # and their language.
+    MESSENGER_UTILITY_TEMPLATE_ORDER_CONFIRMATION = os.environ.get(
+        "MESSENGER_UTILITY_TEMPLATE_ORDER_CONFIRMATION", "pageshop_order_confirmation")
+    MESSENGER_UTILITY_TEMPLATE_SHIPPING_UPDATE = os.environ.get(
+        "MESSENGER_UTILITY_TEMPLATE_SHIPPING_UPDATE", "pageshop_shipping_update")
+    MESSENGER_UTILITY_TEMPLATE_OUT_FOR_DELIVERY = os.environ.get(
+        "MESSENGER_UTILITY_TEMPLATE_OUT_FOR_DELIVERY", "pageshop_out_for_delivery")
+    MESSENGER_UTILITY_TEMPLATE_DELIVERED = os.environ.get(
+        "MESSENGER_UTILITY_TEMPLATE_DELIVERED", "pageshop_delivered")
+    MESSENGER_UTILITY_TEMPLATE_LANGUAGE = os.environ.get("MESSENGER_UTILITY_TEMPLATE_LANGUAGE", "en_US")
+    # How long an order update keeps being retried through the Platform's failures before it is
+    # marked failed (a duration, not a count of tries); "Retry" starts it again.
+    MESSENGER_RETRY_BUDGET_SECONDS = float(os.environ.get("MESSENGER_RETRY_BUDGET_SECONDS", "86400"))
+    # A send whose outcome is unknown (no answer in time, connection lost, worker killed) waits this
+    # long for the Platform's echo of it before it is sent again, once.
+    MESSENGER_ECHO_WAIT_SECONDS = float(os.environ.get("MESSENGER_ECHO_WAIT_SECONDS", "120"))
+    # A shopper's name and picture from the User Profile API are asked again after this long.
+    MESSENGER_PROFILE_MAX_AGE_SECONDS = float(os.environ.get("MESSENGER_PROFILE_MAX_AGE_SECONDS", "86400"))
 
-    # Outbox delivery: poll interval of `flask worker` and the retry schedule.
+    # Outbox delivery: poll interval of `flask worker`, how long a worker's claim on a row lasts
+    # (a dead worker's rows are taken over after it), and the backoff between tries (per message,
+    # and between the probes while the Messenger Platform is not answering).
     WORKER_POLL_SECONDS = float(os.environ.get("WORKER_POLL_SECONDS", "0.25"))
-    OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "6"))
+    OUTBOX_CLAIM_SECONDS = float(os.environ.get("OUTBOX_CLAIM_SECONDS", "60"))
     OUTBOX_BACKOFF_BASE_SECONDS = float(os.environ.get("OUTBOX_BACKOFF_BASE_SECONDS", "2"))
     OUTBOX_BACKOFF_CAP_SECONDS = float(os.environ.get("OUTBOX_BACKOFF_CAP_SECONDS", "300"))
 

@@ -1,8 +1,8 @@
 """A8: the merchant's inbox: the Page's conversations, their window state, and replies.
 
 Replying follows the Messenger Platform's windows (pageshop.messenger.window): inside the 24-hour
-window a reply is an ordinary `RESPONSE`; from 24 hours to 7 days after the person's last message it
-goes out as a `HUMAN_AGENT` reply; after that it is refused.
+window a reply is an ordinary `RESPONSE`; from 24 hours to 7 days after the person's last action
+towards the Page it goes out as a `HUMAN_AGENT` reply; after that it is refused.
 """
 from __future__ import annotations
 
@@ -64,8 +64,9 @@ def window_state(conversation: Conversation, now: datetime) -> WindowState:
     """Where the conversation stands: the one rule for the list, the page and `reply`."""
     if messaging_window_open(conversation.last_customer_action_at, now):
         return WindowState("open", window_closes_at(conversation.last_customer_action_at) - now, "RESPONSE")
-    if human_agent_window_open(conversation.last_customer_message_at, now):
-        closes_at = human_agent_window_closes_at(conversation.last_customer_message_at)
+    # Every action towards the Page counts for the 7 days too (a menu tap, a quick reply, an opt-in).
+    if human_agent_window_open(conversation.last_customer_action_at, now):
+        closes_at = human_agent_window_closes_at(conversation.last_customer_action_at)
         return WindowState("human_agent", closes_at - now, "HUMAN_AGENT")
     return WindowState("closed", None, None)
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
 from flask import current_app, has_app_context
@@ -42,6 +43,11 @@ class PasswordMixin:
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
+
+
+def one_of(column: str, values: type[StrEnum]) -> str:
+    """A CHECK constraint's condition: the column holds one of the enum's values."""
+    return f"{column} IN ({','.join(repr(str(value)) for value in values)})"
 
 
 # --- people -----------------------------------------------------------------
@@ -115,6 +121,8 @@ class Store(db.Model):
     messenger_page_id: Mapped[int | None] = mapped_column(ForeignKey("facebook_pages.id"))
     # Set when the Platform said the Page token expired (code 190); messages are held.
     messenger_needs_reconnect: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Why messages are held when it isn't the token (e.g. Meta restricted the Page: 10/1893063).
+    messenger_hold_reason: Mapped[str | None] = mapped_column(Text)
     next_order_number: Mapped[int] = mapped_column(Integer, default=1001)
 
     facebook_page: Mapped[FacebookPage | None] = relationship(foreign_keys=[facebook_page_id])
@@ -410,9 +418,13 @@ class Conversation(db.Model):
     # Graph transport: the checkbox opt-in's user_ref, while the person's PSID is not known yet.
     user_ref: Mapped[str | None] = mapped_column(String(120), index=True)
     display_name: Mapped[str] = mapped_column(String(120), default="")
-    # The person's last action towards the Page: opens the 24-hour window (M4).
+    # Graph transport: the person's picture from the User Profile API, and when it was last asked.
+    picture_url: Mapped[str | None] = mapped_column(String(1000))
+    profile_checked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # The person's last action towards the Page, by the Platform's clock: opens the 24-hour window
+    # and, for 7 days, human-agent replies (M4, A8).
     last_customer_action_at: Mapped[datetime | None] = mapped_column(DateTime)
-    # The person's last own message: the human-agent window counts from it (A8).
+    # The person's last own message.
     last_customer_message_at: Mapped[datetime | None] = mapped_column(DateTime)
     last_message_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
     unread_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -459,12 +471,18 @@ class Message(db.Model):
     conversation: Mapped[Conversation] = relationship(back_populates="messages")
 
 
+class SubscriptionState(StrEnum):
+    ACTIVE = "active"
+    TURNED_OFF = "turned_off"  # by the shopper (S10)
+    MUTED = "muted"  # by the merchant (A4)
+
+
 class Subscription(db.Model):
     """An opt-in: one order's updates go to one Facebook account at one Page (M1)."""
 
     __tablename__ = "subscriptions"
     __table_args__ = (
-        CheckConstraint("state IN ('active','turned_off','muted')", name="state"),
+        CheckConstraint(one_of("state", SubscriptionState), name="state"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), unique=True)
@@ -476,7 +494,7 @@ class Subscription(db.Model):
     # When the Platform confirmed the checkbox opt-in (messaging_optins webhook, or the first message
     # that names the user_ref). Until then nothing is sent to the user_ref.
     confirmed_at: Mapped[datetime | None] = mapped_column(DateTime)
-    state: Mapped[str] = mapped_column(String(12), default="active")
+    state: Mapped[str] = mapped_column(String(12), default=SubscriptionState.ACTIVE)
     state_changed_at: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
 
@@ -488,15 +506,24 @@ class Subscription(db.Model):
 NOTIFICATION_EVENTS = ("order_confirmation", "shipping_update", "out_for_delivery", "delivered")
 
 
+class NotificationState(StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"  # a try is on its way to a remote transport
+    UNCONFIRMED = "unconfirmed"  # the try's outcome is unknown: waiting for the Platform's echo
+    SENT = "sent"
+    EMAILED = "emailed"  # Messenger couldn't reach the shopper: the update went by e-mail
+    SKIPPED = "skipped"
+    FAILED = "failed"
+    HELD = "held"  # until the merchant reconnects the Page
+
+
 class Notification(db.Model):
-    """The outbox (M3): written with the event, sent by the worker, at most once."""
+    """The outbox (M3): written with the event, sent by the worker, exactly once."""
 
     __tablename__ = "notifications"
     __table_args__ = (
         UniqueConstraint("order_id", "event", "channel"),
-        CheckConstraint(
-            "state IN ('queued','sending','sent','skipped','failed','held')", name="state"
-        ),
+        CheckConstraint(one_of("state", NotificationState), name="state"),
         Index("ix_notifications_due", "state", "next_attempt_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -504,9 +531,19 @@ class Notification(db.Model):
     subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id", ondelete="CASCADE"))
     event: Mapped[str] = mapped_column(String(30))
     channel: Mapped[str] = mapped_column(String(20), default="messenger")
-    state: Mapped[str] = mapped_column(String(10), default="queued")
+    state: Mapped[str] = mapped_column(String(12), default=NotificationState.QUEUED)
+    # Tries that reached the transport, counted once each.
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # When queued: the next try; when unconfirmed: until when the echo is awaited.
     next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # The retry budget (a duration, MESSENGER_RETRY_BUDGET_SECONDS) runs from here; "Retry" restarts it.
+    budget_started_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # The message of the try on its way, as composed: an echo that confirms it stores it from here.
+    outgoing: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Sent again because no echo confirmed an unknown outcome: done at most once.
+    resent_unconfirmed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Rebuilt as the utility template after the Platform said "outside the window": at most once.
+    rebuilt_as_utility: Mapped[bool] = mapped_column(Boolean, default=False)
     claimed_until: Mapped[datetime | None] = mapped_column(DateTime)
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     last_error: Mapped[str | None] = mapped_column(Text)
@@ -554,6 +591,22 @@ class Inquiry(db.Model):
     answer: Mapped[str | None] = mapped_column(Text)
 
     order: Mapped[Order] = relationship()
+
+
+class MessengerPause(db.Model):
+    """The channel's circuit breaker, shared by every worker: while the Messenger Platform fails
+    every send (5xx, codes 1/2, timeouts) the outbox pauses and one probe at a time tries again."""
+
+    __tablename__ = "messenger_pauses"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20), unique=True)
+    # None while the channel is working.
+    failing_since: Mapped[datetime | None] = mapped_column(DateTime)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    next_probe_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # The probe on its way: nobody else probes until it reports or this passes.
+    probe_until: Mapped[datetime | None] = mapped_column(DateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
 
 
 class WebhookReceipt(db.Model):

@@ -38,28 +38,19 @@ POLICY = {
     "form-action": ["'self'"],
     "frame-ancestors": ["'none'"],
 }
-# The checkout with Meta's checkbox plugin (graph transport): its SDK from connect.facebook.net, its
-# iframe from facebook.com. The SDK adds a <style> element of its own, hence inline styles there.
-FACEBOOK_PLUGIN = {
-    "script-src": ["https://connect.facebook.net"],
-    "style-src": ["'unsafe-inline'"],
-    "img-src": ["https://www.facebook.com", "https://*.fbcdn.net"],
-    "connect-src": ["https://connect.facebook.net", "https://www.facebook.com",
-                    "https://graph.facebook.com"],
-    "frame-src": ["https://www.facebook.com", "https://web.facebook.com",
-                  "https://staticxx.facebook.com"],
-}
-FACEBOOK_PLUGIN_ENDPOINTS = {"storefront.checkout"}
+# The pages where the transport's opt-in may load a third party's script (Meta's checkbox plugin):
+# the checkout, and the order status page that confirms the opt-in.
+OPT_IN_ENDPOINTS = {"storefront.checkout", "storefront.order_status"}
 PERMISSIONS_POLICY = ("accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
                       "microphone=(), payment=(), usb=()")
 HSTS = "max-age=31536000; includeSubDomains"
 
 
-def content_security_policy(facebook_plugin: bool = False) -> str:
+def content_security_policy(extra: dict[str, list[str]] | None = None) -> str:
+    """The strict policy, with what `extra` admits on top of it."""
     policy = {name: list(sources) for name, sources in POLICY.items()}
-    if facebook_plugin:
-        for name, sources in FACEBOOK_PLUGIN.items():
-            policy[name] = [s for s in policy[name] if s != "'none'"] + sources
+    for name, sources in (extra or {}).items():
+        policy[name] = [s for s in policy[name] if s != "'none'"] + sources
     return "; ".join(f"{name} {' '.join(sources)}" for name, sources in policy.items())
 
 
@@ -100,10 +91,8 @@ def init_security(app: Flask) -> None:
 def security_headers(response):
     """Every response, pages, fragments, redirects, errors and files alike."""
     app = current_app
-    facebook_plugin = (request.endpoint in FACEBOOK_PLUGIN_ENDPOINTS
-                       and app.config.get("MESSENGER_TRANSPORT") == "graph")
     headers = response.headers
-    headers["Content-Security-Policy"] = content_security_policy(facebook_plugin)
+    headers["Content-Security-Policy"] = content_security_policy(_third_party_sources())
     headers["X-Content-Type-Options"] = "nosniff"
     headers["X-Frame-Options"] = "DENY"
     headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
@@ -111,3 +100,16 @@ def security_headers(response):
     if served_over_https(app):
         headers["Strict-Transport-Security"] = HSTS
     return response
+
+
+def _third_party_sources() -> dict[str, list[str]]:
+    from .messenger.transport import get_transport
+
+    if not has_request_context():
+        return {}
+    transport = get_transport()
+    if request.endpoint in OPT_IN_ENDPOINTS:
+        return transport.opt_in_page_sources
+    if request.blueprint == "admin" and transport.admin_image_sources:
+        return {"img-src": transport.admin_image_sources}
+    return {}

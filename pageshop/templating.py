@@ -1,5 +1,4 @@
 """Template filters and the values every page can use."""
-import secrets
 from datetime import datetime
 
 from flask import Flask
@@ -48,8 +47,6 @@ def register_templating(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = format_datetime
     app.jinja_env.filters["date"] = format_date
     app.jinja_env.filters["under_white_text"] = under_white_text
-    # A fresh user_ref for Meta's checkbox plugin, one per checkout form.
-    app.jinja_env.globals["new_user_ref"] = lambda: secrets.token_urlsafe(24)
 
     @app.context_processor
     def shop_context():

@@ -39,7 +39,12 @@ def run_once(app: Flask) -> int:
 def run_worker(app: Flask, stop: threading.Event, poll_seconds: float | None = None) -> None:
     interval = poll_seconds if poll_seconds is not None else app.config["WORKER_POLL_SECONDS"]
     while not stop.is_set():
-        if run_once(app) == 0:
+        try:
+            handled = run_once(app)
+        except Exception:  # e.g. the database connection was lost while a job cleaned up: go on
+            log.exception("a worker round failed")
+            handled = 0
+        if handled == 0:
             stop.wait(interval)
 
 

@@ -1,10 +1,13 @@
 """S5 and S6: the checkout (Facebook checkout or the store's own) with the Messenger opt-in."""
-from flask import abort, current_app, redirect, render_template, request, session, url_for
+import secrets
+
+from flask import abort, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from jinja2_fragments.flask import render_block, render_blocks
 
 from pageshop import checkout as checkouts
 from pageshop.errors import DomainError
+from pageshop.messenger.transport import get_transport
 from pageshop.money import format_money
 from pageshop.payments import PaymentError
 from pageshop.sessions import current_facebook_account, log_out_facebook
@@ -16,6 +19,8 @@ from .cart import cart_token, checkout_storefront
 from .forms import CheckoutForm
 
 DRAFT_KEY = "checkout_draft"
+# The order whose Messenger opt-in this browser still has to confirm (on its order status page).
+CONFIRM_OPT_IN_KEY = "messenger_opt_in_to_confirm"
 TEMPLATE = "storefront/checkout.html"
 SUMMARY_TARGET = "order-summary"
 APPLY_DISCOUNT = "apply_discount"  # the name of the discount code's "Apply" button
@@ -82,6 +87,8 @@ def checkout():
                 error_link = _unavailable_link(kind, buy_now)
         else:
             session.pop(DRAFT_KEY, None)
+            if order.subscription is not None and order.subscription.user_ref:
+                session[CONFIRM_OPT_IN_KEY] = order.token
             checkouts.deliver_confirmation(order)
             return redirect(url_for("storefront.order_status", token=order.token), code=303)
     if kind.is_facebook and form.discount_code.errors and not error:
@@ -202,17 +209,8 @@ def _details(form: CheckoutForm) -> checkouts.CheckoutDetails:
         shipping_rate_id=form.shipping_rate.data, card_number=form.card_number.data,
         idempotency_key=form.idempotency_key.data, discount_code=form.discount_code.data or "",
         messenger_opt_in=bool(form.messenger_opt_in.data),
-        messenger_user_ref=_checkbox_user_ref(),
+        messenger_user_ref=get_transport().checkout_user_ref(request.form),
     )
-
-
-def _checkbox_user_ref() -> str | None:
-    """With the graph transport, Meta's checkbox plugin posts its state and the form's user_ref."""
-    if current_app.config.get("MESSENGER_TRANSPORT") != "graph":
-        return None
-    if request.form.get("messenger_checkbox_state") != "checked":
-        return None
-    return (request.form.get("messenger_user_ref") or "").strip()[:120] or None
 
 
 def _shown_fields(form: CheckoutForm, kind) -> set[str]:
@@ -242,6 +240,9 @@ def _render(store, kind, lines, form, error=None, status=200, error_link=None, b
         action=url_for("storefront.checkout", **_checkout_args()),
         return_to=url_for("storefront.checkout", **_checkout_args()),
         apply_discount=APPLY_DISCOUNT,
+        messenger_transport=get_transport(),
+        # Meta's checkbox plugin wants a new user_ref for every render, a re-render after an error too.
+        messenger_user_ref=secrets.token_urlsafe(24),
     )
     if summary_only and discount_feedback and not kind.is_facebook:
         # "Apply": the summary, and the code's field with its error or confirmation (out of band).

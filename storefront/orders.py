@@ -1,5 +1,5 @@
 """S7: the order status page (reached by its unguessable link) and S9: the Facebook purchase history."""
-from flask import abort, render_template
+from flask import abort, render_template, session
 
 from pageshop import checkout as checkouts
 from pageshop.countries import country_name
@@ -7,6 +7,7 @@ from pageshop.orders import STATUS_LABELS
 from pageshop.sessions import current_facebook_account
 
 from . import bp
+from .checkout import CONFIRM_OPT_IN_KEY
 
 
 @bp.get("/purchase-history")
@@ -28,6 +29,17 @@ def order_status(token):
         messenger_account=checkouts.messenger_updates_account(order),
         confirmation_state=checkouts.confirmation_state(order),
         country=country_name(order.country),
+        messenger_confirmation=_opt_in_to_confirm(order),
         layout="storefront/_layout.html" if order.checkout == "facebook"
         else "storefront/_online_store_layout.html",
     )
+
+
+def _opt_in_to_confirm(order) -> str | None:
+    """Right after the order, in the browser that ticked Meta's checkbox: its user_ref, to confirm
+    the opt-in with Meta here (until the Platform has confirmed it)."""
+    subscription = order.subscription
+    if (session.get(CONFIRM_OPT_IN_KEY) != order.token or subscription is None or not subscription.user_ref
+            or subscription.confirmed_at is not None or subscription.psid):
+        return None
+    return subscription.user_ref

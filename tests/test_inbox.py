@@ -92,14 +92,16 @@ def test_reply_at_exactly_7_days_is_refused_and_nothing_is_sent(store):
     assert db.session.scalars(db.select(Message).filter_by(direction="out")).all() == []
 
 
-def test_human_agent_window_counts_from_the_last_message_not_from_menu_choices(store):
+def test_human_agent_window_counts_from_every_action_menu_choices_too(store):
+    """Issue 9: every action towards the Page counts for the 7 days of HUMAN_AGENT, as for the 24 hours."""
     conversation = customer_writes(store)
     written = conversation.last_customer_message_at
-    # A quick reply three days later opens the standard window again, but not the 7 days.
+    # A quick reply three days later opens the standard window again, and the 7 days from then.
     conversation.last_customer_action_at = written + timedelta(days=3)
     db.session.commit()
     assert window_state(conversation, written + timedelta(days=3, hours=1)).lane == "RESPONSE"
-    assert window_state(conversation, written + timedelta(days=7)).state == "closed"
+    assert window_state(conversation, written + timedelta(days=7)).lane == "HUMAN_AGENT"
+    assert window_state(conversation, written + timedelta(days=10)).state == "closed"
 
 
 @pytest.mark.parametrize("text, error", [

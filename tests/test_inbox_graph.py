@@ -15,7 +15,10 @@ from pageshop.extensions import db
 from pageshop.models import Conversation, Message, SavedReply, Store
 
 from .factories import checkout_form
-from .fake_messenger_platform import platform  # noqa: F401
+from .fake_messenger_platform import (
+    now_ms,
+    platform,  # noqa: F401
+)
 from .test_messenger_webhook import PSID, call, post, process, text_event
 
 NAME = "Messenger user 1111"  # a PSID's conversation is named after the PSID's last digits
@@ -54,7 +57,7 @@ def test_a_message_from_messenger_appears_in_the_inbox_and_its_thread(app, clien
     assert NAME in inbox and "2 unread" in inbox
     assert "And how long does it take?" in inbox  # the last message
     assert "Open · 23 h left" in inbox
-    assert platform.requests == []  # a plain question gets no automated answer
+    assert platform.send_calls == []  # a plain question gets no automated answer
 
     thread = client.get(f"/admin/inbox/{conversation.id}").get_data(as_text=True)
 
@@ -85,7 +88,7 @@ def test_a_reply_inside_24_hours_goes_to_the_psid_as_a_response(app, client, aut
 
     assert response.status_code == 303
     assert platform.sent == [{"recipient": {"id": PSID}, "messaging_type": "RESPONSE",
-                              "message": {"text": "Yes, it is!"}}]
+                              "message": {"text": "Yes, it is!", "metadata": "pageshop"}}]
     thread = client.get(response.location).get_data(as_text=True)
     assert "Reply sent." in thread
     assert re.search(r"Yes, it is!<span class=\"meta\">You · ", thread)
@@ -106,7 +109,7 @@ def test_a_reply_between_24_hours_and_7_days_goes_as_a_human_agent_message(app, 
 
     assert response.status_code == 303
     assert platform.sent == [{"recipient": {"id": PSID}, "messaging_type": "MESSAGE_TAG", "tag": "HUMAN_AGENT",
-                              "message": {"text": "Sorry for the wait: it ships today."}}]
+                              "message": {"text": "Sorry for the wait: it ships today.", "metadata": "pageshop"}}]
     thread = client.get(response.location).get_data(as_text=True)
     assert re.search(r"Sorry for the wait: it ships today\.<span class=\"meta\">You · [^<]* · Human agent reply",
                      thread)
@@ -125,7 +128,7 @@ def test_a_reply_after_7_days_is_refused_and_the_platform_receives_nothing(app, 
     assert response.status_code == 422
     assert f"more than 7 days have passed since {NAME}&#39;s last message" in html
     assert "We do, in red!</textarea>" in html
-    assert platform.requests == []
+    assert platform.send_calls == []
     assert sent_replies() == []
 
 
@@ -143,7 +146,7 @@ def test_a_platform_error_551_is_shown_readably_and_the_text_kept(app, client, a
     assert ("The reply was not sent: This person isn&#39;t available on Messenger right now (error 551)."
             in html)
     assert "Sure, what&#39;s the new one?</textarea>" in html
-    assert [(r.status, r.answer["error"]["code"]) for r in platform.requests] == [(400, 551)]
+    assert [(r.status, r.answer["error"]["code"]) for r in platform.send_calls] == [(400, 551)]
     assert platform.sent == [] and sent_replies() == []
     assert db.session.get(Store, store.id).messenger_needs_reconnect is False  # not a token problem
 
@@ -168,7 +171,7 @@ def test_a_saved_reply_reaches_the_platform_with_its_placeholders_filled(app, cl
     assert client.post_form(checkout, fields).status_code == 303
     platform.user_refs["ref-mug-1"] = PSID
     page_id = platform.page_id
-    post(client, call(page_id, {"recipient": {"id": page_id}, "timestamp": 1760000000999,
+    post(client, call(page_id, {"recipient": {"id": page_id}, "timestamp": now_ms(),
                                 "optin": {"ref": "checkout", "user_ref": "ref-mug-1"}}))
     process(app)
     conversation = shopper_writes(app, client, platform, "When will it ship?", "m_in_1",
@@ -188,7 +191,8 @@ def test_a_saved_reply_reaches_the_platform_with_its_placeholders_filled(app, cl
 
     assert response.status_code == 303
     assert platform.sent == [{"recipient": {"id": PSID}, "messaging_type": "RESPONSE",
-                              "message": {"text": "Hi Alex, your order #1001 ships today."}}]
+                              "message": {"text": "Hi Alex, your order #1001 ships today.",
+                                                          "metadata": "pageshop"}}]
     assert "Hi Alex, your order #1001 ships today." in client.get(response.location).get_data(as_text=True)
 
 

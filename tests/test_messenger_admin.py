@@ -2,6 +2,7 @@
 from pageshop import events
 from pageshop.extensions import db
 from pageshop.messenger import outbox
+from pageshop.messenger.local import LocalTransport
 from pageshop.messenger.transport import SendError
 from pageshop.models import FacebookAccount, Message, Notification
 from pageshop.orders import fulfill_order
@@ -57,8 +58,8 @@ def test_order_detail_lists_every_notification_with_state_attempts_and_retry(app
     run_once(app)
     fulfill_order(order, "UPS", "1Z1")
 
-    class Down:
-        name = "graph"
+    class Down(LocalTransport):
+        shares_transaction = False
 
         def send(self, outgoing):
             raise SendError("(#100) The Page can't message this person", transient=False)

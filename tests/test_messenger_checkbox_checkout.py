@@ -6,7 +6,7 @@ from pageshop.extensions import db
 from pageshop.models import Order, Subscription
 
 from .factories import checkout_form
-from .fake_messenger_platform import PAGE_TOKEN, platform  # noqa: F401
+from .fake_messenger_platform import EPOCH, PAGE_TOKEN, checkbox_optin_event, platform  # noqa: F401
 from .test_messenger_webhook import PSID, call, post, process, text_event
 
 
@@ -72,12 +72,24 @@ def test_expired_token_is_shown_and_reconnect_releases_held_updates(app, client,
     assert "Messenger needs reconnection" not in client.get("/admin/channels").get_data(as_text=True)
 
 
-def test_checkbox_opt_in_opens_the_24_hour_window(app, client, store, make_product):
+def test_checkbox_opt_in_opens_the_24_hour_window_when_the_platform_confirms_it(app, client, platform, store,
+                                                                                make_product):
+    from datetime import timedelta
+
+    from pageshop import clock
     from pageshop.models import Conversation
 
     assert _buy_with_the_plugin(app, client, make_product, "checked", "ref-win").status_code == 303
+    assert db.session.scalars(db.select(Conversation).filter_by(user_ref="ref-win")).first() is None
+    ticked_at = clock.now() - timedelta(seconds=30)  # when the shopper's confirmation reached Meta
+
+    page_id = app.config["MESSENGER_PAGE_ID"]
+    post(client, call(page_id, checkbox_optin_event(page_id, "ref-win",
+                                                    at=int((ticked_at - EPOCH).total_seconds() * 1000))))
+    process(app)
+
     conversation = db.session.scalars(db.select(Conversation).filter_by(user_ref="ref-win")).one()
-    assert conversation.last_customer_action_at is not None
+    assert abs(conversation.last_customer_action_at - ticked_at) < timedelta(milliseconds=2)
 
 
 def test_inbox_reply_with_an_expired_token_flags_the_channel(app, client, auth, platform, store):
@@ -98,7 +110,7 @@ def test_inbox_reply_with_an_expired_token_flags_the_channel(app, client, auth, 
             in html)
     assert "It left this morning.</textarea>" in html  # kept in the box, to send after reconnecting
     assert PAGE_TOKEN not in html
-    assert [r.body["message"]["text"] for r in platform.requests] == ["It left this morning."]
+    assert [r.body["message"]["text"] for r in platform.send_calls] == ["It left this morning."]
     assert platform.sent == []
     assert db.session.scalars(db.select(Message).filter_by(direction="out")).all() == []
     assert db.session.get(Store, store.id).messenger_needs_reconnect is True

@@ -7,6 +7,7 @@ import logging
 from datetime import timedelta
 
 import pytest
+from flask import current_app
 
 from pageshop import clock, events
 from pageshop.extensions import db
@@ -15,18 +16,19 @@ from pageshop.messenger.graph import GraphClient, GraphTransport, Scrubber, buil
 from pageshop.messenger.transport import Outgoing, SendError, get_transport
 from pageshop.models import Conversation, FacebookAccount, Message, Notification, Store, Subscription
 
-from .fake_messenger_platform import APP_SECRET, PAGE_TOKEN, check_send, platform  # noqa: F401
+from .fake_messenger_platform import APP_SECRET, EPOCH, PAGE_TOKEN, check_send, platform  # noqa: F401
 
 PSID = "2468013579"
 
 
 @pytest.fixture
-def conversation(store):
+def conversation(store, platform):
     page = store.messenger_page
     conversation = Conversation(page_id=page.id, psid=PSID, display_name="Alex Rivera",
                                 last_customer_action_at=clock.now())
     db.session.add(conversation)
     db.session.commit()
+    platform.heard_from(PSID)  # Alex wrote to the Page just now
     return conversation
 
 
@@ -96,6 +98,8 @@ def _opted_in_order(store, make_order, psid: str | None = PSID):
         conversation = open_conversation(store.messenger_page, account)
         conversation.psid = psid
         db.session.commit()
+        fake = current_app.extensions["fake_messenger_platform"]
+        fake.heard_from(psid, int((conversation.last_customer_action_at - EPOCH).total_seconds() * 1000))
     return order
 
 
@@ -154,6 +158,7 @@ def test_checkbox_opt_in_not_yet_linked_is_addressed_by_user_ref(platform, store
     db.session.add_all([subscription, conversation])
     db.session.commit()
     platform.user_refs["ref-abc-123"] = PSID
+    platform.heard_from("ref-abc-123")  # the checkbox opt-in, just now
     notification = Notification(order=order, subscription=subscription, event="order_confirmation")
     db.session.add(notification)
     db.session.commit()
@@ -167,7 +172,7 @@ def test_checkbox_opt_in_not_yet_linked_is_addressed_by_user_ref(platform, store
 def test_the_transport_never_sends_a_retired_tag_and_the_platform_refuses_them(platform, conversation):
     for lane in ("RESPONSE", "UPDATE", "HUMAN_AGENT"):
         body = build_request(Outgoing(conversation=conversation, kind="text", text="Hi", lane=lane),
-                             {"id": PSID}, {})
+                             {"id": PSID}, "pageshop")
         check_send(body)  # the fake's rules
         assert body.get("tag") in (None, "HUMAN_AGENT")
 
@@ -276,8 +281,8 @@ def test_scrubber_hides_tokens_in_urls():
 def test_missing_page_id_is_a_clear_error(app, platform):
     app.config["MESSENGER_PAGE_ID"] = None
     with pytest.raises(SendError) as failed:
-        GraphTransport.from_config({"GRAPH_URL": platform.graph_url})
-    assert "MESSENGER_PAGE_ID" in failed.value.message
+        GraphTransport(app.config).check_ready()
+    assert "MESSENGER_PAGE_ID" in failed.value.message and failed.value.hold
 
 
 # --- the outbox over the Platform -------------------------------------------------------------
@@ -471,6 +476,7 @@ def test_receipt_lines_show_the_products_picture(platform, store, make_product, 
     events.publish("order_placed", order, opt_in_account=account)
     open_conversation(store.messenger_page, account).psid = PSID
     db.session.commit()
+    platform.heard_from(PSID)
 
     _deliver()
 

@@ -13,6 +13,7 @@ import pytest
 from pageshop import clock, events
 from pageshop.extensions import db
 from pageshop.messenger import outbox
+from pageshop.messenger.local import LocalTransport
 from pageshop.messenger.outbox import release_held_notifications, retry_notification
 from pageshop.messenger.subscriptions import mute_order, turn_off_updates
 from pageshop.messenger.transport import SendError
@@ -148,8 +149,12 @@ def test_turning_off_stops_only_this_accounts_orders_at_this_page(app, store, ma
     assert sam_order.subscription.state == "active"
 
 
-class FlakyTransport:
-    name = "graph"
+class FlakyTransport(LocalTransport):
+    """A remote transport (it can't share our transaction) that fails as told, then delivers."""
+
+    name = "flaky"
+    shares_transaction = False
+    needs_connection = True
 
     def __init__(self, errors):
         self.errors = list(errors)
@@ -158,9 +163,7 @@ class FlakyTransport:
     def send(self, outgoing):
         if self.errors:
             raise self.errors.pop(0)
-        from pageshop.messenger.local import LocalTransport
-
-        message = LocalTransport().send(outgoing)
+        message = super().send(outgoing)
         self.sent.append(outgoing)
         return message
 
@@ -174,36 +177,39 @@ def transport(monkeypatch):
     return install
 
 
-def test_transient_errors_are_retried_with_backoff_then_failed(app, store, make_order, transport):
-    app.config.update(OUTBOX_MAX_ATTEMPTS=3, OUTBOX_BACKOFF_BASE_SECONDS=10, OUTBOX_BACKOFF_CAP_SECONDS=15)
-    fake = transport(*[SendError("Platform busy (code 2)", transient=True)] * 3)
+def test_transient_errors_are_retried_with_backoff_for_the_budget_then_failed(app, store, make_order, transport):
+    app.config.update(MESSENGER_RETRY_BUDGET_SECONDS=60, OUTBOX_BACKOFF_BASE_SECONDS=10,
+                      OUTBOX_BACKOFF_CAP_SECONDS=15)
+    fake = transport(*[SendError("Something went wrong.", transient=True)] * 6)
     order = place(make_order)
 
     run_once(app)
     db.session.expire_all()
     [n] = notifications(order)
-    assert (n.state, n.attempts, n.last_error) == ("queued", 1, "Platform busy (code 2)")
+    assert (n.state, n.attempts) == ("queued", 1)
     first_wait = (n.next_attempt_at - clock.now()).total_seconds()
     assert 4 <= first_wait <= 10
+    assert n.last_error == f"Something went wrong. Will retry at {n.next_attempt_at:%H:%M} UTC."
 
     assert run_once(app) == 0  # not due yet
     clock.advance(timedelta(seconds=11))
     run_once(app)
     db.session.expire_all()
     n = notifications(order)[0]
-    assert (n.state, n.attempts) == ("queued", 2)
+    assert (n.state, n.attempts) == ("queued", 2)  # counted once per try
     assert (n.next_attempt_at - clock.now()).total_seconds() <= 15  # capped
 
-    clock.advance(timedelta(seconds=16))
+    clock.advance(timedelta(seconds=50))  # the 60-second budget is spent
     run_once(app)
     db.session.expire_all()
     n = notifications(order)[0]
-    assert (n.state, n.attempts) == ("failed", 3)
-    assert n.last_error == "Platform busy (code 2)"
+    assert (n.state, n.attempts) == ("failed", 2)
+    assert n.last_error.startswith("Gave up after 0.0166667 hours of tries. Last error: Something went wrong.")
     assert fake.sent == []
 
-    retry_notification(n)
-    assert (n.state, n.attempts) == ("queued", 3)
+    retry_notification(n)  # a fresh budget
+    assert (n.state, n.attempts) == ("queued", 2)
+    fake.errors.clear()
     run_once(app)
     db.session.expire_all()
     assert notifications(order)[0].state == "sent"
@@ -211,7 +217,7 @@ def test_transient_errors_are_retried_with_backoff_then_failed(app, store, make_
 
 
 def test_permanent_error_fails_at_once_and_hold_waits_for_reconnect(app, store, make_order, transport):
-    transport(SendError("This person isn't available right now.", transient=False))
+    transport(SendError("This person isn't available right now.", transient=False, code=551))
     first = place(make_order)
     run_once(app)
     db.session.expire_all()
@@ -232,12 +238,14 @@ def test_permanent_error_fails_at_once_and_hold_waits_for_reconnect(app, store, 
     assert notifications(second)[0].state == "sent"
 
 
-def test_remote_send_stuck_in_sending_is_failed_not_resent(app, store, make_order, transport):
+def test_a_send_stuck_in_sending_waits_for_its_echo_then_is_sent_again_once(app, store, make_order, transport):
+    app.config["MESSENGER_ECHO_WAIT_SECONDS"] = 120
     fake = transport()
     order = place(make_order)
     n = notifications(order)[0]
     # A worker marked it "sending", then died before it heard back.
     n.state, n.claimed_by, n.claimed_until = "sending", "dead-worker", clock.now() + timedelta(seconds=60)
+    n.attempts = 1
     db.session.commit()
     run_once(app)
     db.session.expire_all()
@@ -247,9 +255,17 @@ def test_remote_send_stuck_in_sending_is_failed_not_resent(app, store, make_orde
     run_once(app)
     db.session.expire_all()
     n = notifications(order)[0]
-    assert n.state == "failed"
-    assert "Outcome unknown after a crash" in n.last_error
+    assert n.state == "unconfirmed"  # not resent blind: waiting for the Platform's echo
+    assert "The worker stopped before Messenger answered" in n.last_error
     assert fake.sent == []
+
+    clock.advance(timedelta(seconds=121))  # no echo came
+    run_once(app)
+    run_once(app)
+    db.session.expire_all()
+    n = notifications(order)[0]
+    assert (n.state, n.attempts, n.resent_unconfirmed) == ("sent", 2, True)
+    assert len(fake.sent) == 1
 
 
 def test_the_database_refuses_a_second_message_for_a_notification(app, store, make_order):

@@ -15,7 +15,7 @@ from pageshop.extensions import db
 from pageshop.messenger.webhook import checkbox_confirmed, process_pending_deliveries
 from pageshop.models import Conversation, Message, Notification, Subscription, WebhookDelivery
 
-from .fake_messenger_platform import APP_SECRET, VERIFY_TOKEN, platform  # noqa: F401
+from .fake_messenger_platform import APP_SECRET, VERIFY_TOKEN, now_ms, platform  # noqa: F401
 
 URL = "/webhooks/messenger"
 PSID = "5550001111"
@@ -27,23 +27,31 @@ def signed(body: bytes, secret: str = APP_SECRET) -> dict:
 
 
 def call(page_id: str, *events, entries: list | None = None) -> bytes:
-    entries = entries or [{"id": page_id, "time": 1760000000000, "messaging": list(events)}]
+    entries = entries or [{"id": page_id, "time": now_ms(), "messaging": list(events)}]
     return json.dumps({"object": "page", "entry": entries}).encode()
 
 
 def text_event(page_id: str, text: str, mid: str, psid: str = PSID, **extra) -> dict:
-    return {"sender": {"id": psid}, "recipient": {"id": page_id}, "timestamp": 1760000000123,
+    """A message as Meta sends it (developers.facebook.com/docs/messenger-platform/reference/
+    webhook-events/messages), timestamped now by the Platform's clock."""
+    return {"sender": {"id": psid}, "recipient": {"id": page_id}, "timestamp": now_ms(),
             "message": {"mid": mid, "text": text, **extra}}
 
 
 def postback_event(page_id: str, payload: str, title: str, mid: str | None = None, psid: str = PSID) -> dict:
+    """.../webhook-events/messaging_postbacks"""
     postback = {"title": title, "payload": payload}
     if mid:
         postback["mid"] = mid
-    return {"sender": {"id": psid}, "recipient": {"id": page_id}, "timestamp": 1760000000456, "postback": postback}
+    return {"sender": {"id": psid}, "recipient": {"id": page_id}, "timestamp": now_ms(), "postback": postback}
 
 
 def post(client, body: bytes, headers: dict | None = None):
+    """A call to the app's webhook as the Platform; a signed one is known to the fake Platform too
+    (the people's actions in it open their windows there)."""
+    fake = client.application.extensions.get("fake_messenger_platform")
+    if fake is not None and headers is None:
+        fake.heard(json.loads(body))
     return client.post(URL, data=body, headers=headers if headers is not None else signed(body))
 
 
@@ -256,7 +264,7 @@ def test_checkbox_optin_then_the_first_message_links_the_user_ref_to_the_psid(ap
     subscription = Subscription(order=order, page_id=store.messenger_page_id, user_ref="ref-checkout-42")
     db.session.add(subscription)
     db.session.commit()
-    optin = {"recipient": {"id": page_id}, "timestamp": 1760000000999,
+    optin = {"recipient": {"id": page_id}, "timestamp": now_ms(),
              "optin": {"ref": "checkout", "user_ref": "ref-checkout-42"}}
 
     post(client, call(page_id, optin))
@@ -329,11 +337,11 @@ def test_webhook_processing_keeps_a_failing_delivery_for_a_retry(app, client, pl
     calls = {"n": 0}
     real = webhook._handle
 
-    def flaky(page, event):
+    def flaky(page, event, standby=False):
         calls["n"] += 1
         if calls["n"] == 1:
             raise RuntimeError("database hiccup")
-        return real(page, event)
+        return real(page, event, standby)
 
     monkeypatch.setattr(webhook, "_handle", flaky)
     post(client, call(platform.page_id, text_event(platform.page_id, "Hello?", "m_r1")))
@@ -359,7 +367,7 @@ def test_journey_checkbox_opt_in_receipt_shipping_turn_off(app, client, platform
     events.publish("order_placed", order, opt_in_user_ref="ref-journey-1")
     db.session.commit()
     platform.user_refs["ref-journey-1"] = "888000"
-    post(client, call(page_id, {"recipient": {"id": page_id}, "timestamp": 1,
+    post(client, call(page_id, {"recipient": {"id": page_id}, "timestamp": now_ms(),
                                 "optin": {"ref": "checkout", "user_ref": "ref-journey-1"}}))
     process_pending_deliveries()  # the opt-in confirmed (and the window opened) first,
     process(app)  # then the confirmation goes out
@@ -437,7 +445,7 @@ def test_a_first_postback_after_the_checkbox_also_links_the_psid(app, client, pl
 
 
 def _optin(page_id: str, user_ref: str) -> dict:
-    return {"recipient": {"id": page_id}, "timestamp": 1760000000999,
+    return {"recipient": {"id": page_id}, "timestamp": now_ms(),
             "optin": {"ref": "checkout", "user_ref": user_ref}}
 
 

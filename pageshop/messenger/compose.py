@@ -34,12 +34,13 @@ def order_values(order: Order, store: Store | None) -> dict[str, str]:
 
 
 def compose_notification(notification: Notification, conversation: Conversation, store: Store | None,
-                         now: datetime) -> Outgoing:
+                         now: datetime, outside_window: bool = False) -> Outgoing:
+    """The update as the window allows it; `outside_window` when the Platform said it's closed."""
     order = notification.order
     event = notification.event
     values = order_values(order, store)
     payload = notification_payload(order, event)
-    if messaging_window_open(conversation.last_customer_action_at, now):
+    if not outside_window and messaging_window_open(conversation.last_customer_action_at, now):
         custom = get_customization(event)
         text, lane = inside_text(custom.body, custom.promo_note, values), "UPDATE"
         # A receipt template has no room for words: the graph transport sends the merchant's own

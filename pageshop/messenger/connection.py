@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from .. import clock
 from ..extensions import db
 from ..models import WebhookDelivery
+from .transport import get_transport
 from .webhook import MAX_ATTEMPTS
 
 WORKER_LATE = timedelta(minutes=1)
@@ -48,8 +49,8 @@ class PlatformConnection:
 
 
 def platform_connection(config) -> PlatformConnection | None:
-    """None with the `local` transport: there is nothing to connect."""
-    if config.get("MESSENGER_TRANSPORT") != "graph":
+    """None with a transport that needs no connection (`local`): there is nothing to connect."""
+    if not get_transport().needs_connection:
         return None
     settings = []
     for name, label, secret in SETTINGS:

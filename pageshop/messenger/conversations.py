@@ -1,6 +1,9 @@
 """Conversations between a Facebook account and a Page."""
 from __future__ import annotations
 
+import re
+from datetime import datetime
+
 from sqlalchemy.exc import IntegrityError
 
 from .. import clock
@@ -40,24 +43,35 @@ def insert_once(conversation: Conversation, find) -> Conversation:
     return conversation
 
 
-def record_customer_action(conversation: Conversation) -> None:
-    """Any action towards the Page (message, menu choice, quick reply, opt-in) opens the window."""
-    conversation.last_customer_action_at = clock.now()
+# NUL and the other control characters (tab and new line aside) can't be stored by PostgreSQL or
+# shown: they become U+FFFD, so the message itself is kept.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_text(text: str) -> str:
+    return CONTROL_CHARACTERS.sub("\ufffd", text)
+
+
+def record_customer_action(conversation: Conversation, at: datetime | None = None) -> None:
+    """Any action towards the Page (message, menu choice, quick reply, opt-in, referral) opens the
+    window, from when it happened (the Platform's timestamp); an older one than we know changes nothing."""
+    at = at or clock.now()
+    if conversation.last_customer_action_at is None or at > conversation.last_customer_action_at:
+        conversation.last_customer_action_at = at
 
 
 def record_incoming(conversation: Conversation, text: str, kind: str = "text",
-                    payload: dict | None = None, mid: str | None = None) -> Message:
+                    payload: dict | None = None, mid: str | None = None, at: datetime | None = None) -> Message:
     """A message from the person: stored, counted unread for the merchant, and opens both windows."""
     now = clock.now()
-    message = Message(conversation=conversation, direction="in", kind=kind, text=text,
+    message = Message(conversation=conversation, direction="in", kind=kind, text=clean_text(text),
                       payload=payload, author="customer", mid=mid, created_at=now)
     db.session.add(message)
-    conversation.last_customer_action_at = now
+    record_customer_action(conversation, at or now)
     if kind == "text":
-        conversation.last_customer_message_at = now
+        conversation.last_customer_message_at = at or now
         conversation.unread_count = (conversation.unread_count or 0) + 1
     conversation.last_message_at = now
-    db.session.add(message)
     return message
 
 

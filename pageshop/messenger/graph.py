@@ -1,19 +1,26 @@
 """The `graph` transport (M6): the Messenger Platform's Send API.
 
-`POST {GRAPH_URL}/{page-id}/messages?access_token=...` with a JSON body: the recipient (a PSID, or
-the checkbox plugin's `user_ref` before the shopper wrote to the Page), the `messaging_type` of the
-message's lane, and the message: text with quick replies, the receipt template, the generic template
-for product cards, or, outside the 24-hour window, an approved utility-message template.
+`POST {GRAPH_URL}/{page-id}/messages?access_token=...&appsecret_proof=...` with a JSON body: the
+recipient (a PSID, or the checkbox plugin's `user_ref` before the shopper wrote to the Page), the
+`messaging_type` of the message's lane, and the message: text with quick replies, the receipt
+template, the generic template for product cards, or, outside the 24-hour window, an approved
+utility-message template (to a PSID only: Meta documents utility messages by `recipient.id`).
+Every message carries `metadata` naming what it is ("pageshop:notification:17"), which the
+Platform gives back in the `message_echoes` webhook: an order update whose answer never came is
+confirmed by its echo instead of being sent twice.
 
-The Platform's answer is classified for the outbox: transient errors are retried, permanent ones
-fail with a readable reason, an expired token (190) holds the messages until the Page is reconnected.
-The Page token and the app secret never leave this module: every text we keep or raise is scrubbed.
+The Platform's answer is classified for the outbox: failures of the whole Platform pause the
+channel, an error about one message fails that message, an expired token (190) or a restricted Page
+(10/1893063) holds the messages until the merchant acts. The Page token and the app secret never
+leave this module: every text we keep or raise is scrubbed.
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
+import http.client
 import json
 import logging
-import os
 import re
 import socket
 import urllib.error
@@ -23,17 +30,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import update
 
 from .. import clock
 from ..config import DEFAULT_GRAPH_URL
 from ..extensions import db
-from ..models import Conversation, FacebookPage, Message, Notification, Subscription
+from ..models import Conversation, FacebookPage, Message, Notification, NotificationState, Subscription
 from ..validation import clip
 from .chat import quick_reply_short_label
 from .conversations import insert_once
-from .transport import Outgoing, SendError
+from .transport import Outgoing, SendError, Transport
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +52,7 @@ RETIRED_TAGS = frozenset({"POST_PURCHASE_UPDATE", "CONFIRMED_EVENT_UPDATE", "ACC
 MAX_GENERIC_ELEMENTS = 10
 MAX_TEXT = 2000
 MAX_QUICK_REPLY_TITLE = 20
+MAX_METADATA = 1000
 
 UTILITY_EVENTS = ("order_confirmation", "shipping_update", "out_for_delivery", "delivered")
 # The approved utility-message templates' named body parameters, per event.
@@ -54,15 +63,42 @@ UTILITY_PARAMETERS = {
     "delivered": ("order_number",),
 }
 
-TRANSIENT_CODES = frozenset({1, 2, 4, 17, 32, 341, 613})
+# Failures of the Platform, not of one message: the outbox pauses the channel on them.
+PLATFORM_WIDE_CODES = frozenset({1, 2, 4, 17, 32, 341, 613})
 TOKEN_CODES = frozenset({190})
+PAGE_RESTRICTED = (10, 1893063)
+
+# Only the checkout with the checkbox plugin (and the order status page that confirms it) loads
+# Facebook's SDK (connect.facebook.net) and its frame (facebook.com); the SDK adds a <style> element
+# of its own, hence inline styles there.
+CHECKBOX_PLUGIN_SOURCES = {
+    "script-src": ["https://connect.facebook.net"],
+    "style-src": ["'unsafe-inline'"],
+    "img-src": ["https://www.facebook.com", "https://*.fbcdn.net"],
+    "connect-src": ["https://connect.facebook.net", "https://www.facebook.com", "https://graph.facebook.com"],
+    "frame-src": ["https://www.facebook.com", "https://web.facebook.com", "https://staticxx.facebook.com"],
+}
+# The shoppers' profile pictures (User Profile API) in the admin's inbox come from Meta's CDN.
+PROFILE_PICTURE_SOURCES = ["https://*.fbcdn.net", "https://platform-lookaside.fbsbx.com"]
+
+METADATA_PREFIX = "pageshop"
 
 
-def _setting(config, name: str, default: str | None = None) -> str | None:
-    value = config.get(name)
-    if value in (None, ""):
-        value = os.environ.get(name, default)
-    return value
+def metadata_for(notification_id: int | None, part: str | None = None) -> str:
+    """What a Send API call says it is: an order update's own message names its notification."""
+    if notification_id is None:
+        return METADATA_PREFIX
+    return f"{METADATA_PREFIX}:notification:{notification_id}" + (f":{part}" if part else "")
+
+
+def notification_named(metadata: str | None) -> int | None:
+    """The notification an echo's metadata confirms (only its own message, not an extra part)."""
+    match = re.fullmatch(METADATA_PREFIX + r":notification:(\d+)", metadata or "")
+    return int(match.group(1)) if match else None
+
+
+def sent_by_pageshop(metadata: str | None) -> bool:
+    return (metadata or "").split(":", 1)[0] == METADATA_PREFIX
 
 
 # --- keeping secrets out of what we say --------------------------------------------------
@@ -101,25 +137,31 @@ def classify(error: PlatformError, scrub: Scrubber) -> SendError:
     detail = scrub(error.message)[:300]
     if code in TOKEN_CODES:
         return SendError(_("The Page's access token expired or was revoked: reconnect the Page. "
-                           "Messages are held until then."), transient=False, hold=True, code=code)
+                           "Messages are held until then."), transient=False, hold=True, code=code,
+                         subcode=subcode)
+    if (code, subcode) == PAGE_RESTRICTED:
+        return SendError(_("Meta has temporarily restricted this Page from sending messages "
+                           "(error 10/1893063). Messages are held: once Meta lifts the restriction "
+                           "(see the Page's quality in Meta Business Suite), reconnect the Page."),
+                         transient=False, hold=True, code=code, subcode=subcode)
     if code == 551:
         return SendError(_("This person isn't available on Messenger right now (error 551)."),
-                         transient=False, code=code)
+                         transient=False, code=code, subcode=subcode)
     if code == 10 and subcode == 2018278:
         return SendError(_("Outside the 24-hour messaging window: the Platform refused the message "
-                           "(error 10/2018278)."), transient=False, code=code)
+                           "(error 10/2018278)."), transient=False, code=code, subcode=subcode)
     if code == 100 and subcode == 2018001:
         return SendError(_("No matching Messenger user: the person never opted in or blocked the Page "
-                           "(error 100/2018001)."), transient=False, code=code)
-    if code in TRANSIENT_CODES:
-        return SendError(_("The Messenger Platform is busy or rate-limiting (error %(code)s): will retry.",
-                           code=code), transient=True, code=code)
+                           "(error 100/2018001)."), transient=False, code=code, subcode=subcode)
+    if code in PLATFORM_WIDE_CODES:
+        return SendError(_("The Messenger Platform is busy or rate-limiting (error %(code)s).", code=code),
+                         transient=True, platform_wide=True, code=code, subcode=subcode)
     if code is None and (error.status is None or error.status >= 500 or error.status == 429):
-        return SendError(_("The Messenger Platform didn't answer properly (HTTP %(status)s): will retry.",
-                           status=error.status or "?"), transient=True)
+        return SendError(_("The Messenger Platform didn't answer properly (HTTP %(status)s).",
+                           status=error.status or "?"), transient=True, platform_wide=True)
     if code is not None and error.status is not None and error.status >= 500 and code not in (100, 10, 200):
-        return SendError(_("The Messenger Platform had an error (HTTP %(status)s, error %(code)s): will retry.",
-                           status=error.status, code=code), transient=True, code=code)
+        return SendError(_("The Messenger Platform had an error (HTTP %(status)s, error %(code)s).",
+                           status=error.status, code=code), transient=True, platform_wide=True, code=code)
     if code == 100:
         reason = _("Invalid parameter (error 100)")
     else:
@@ -127,25 +169,45 @@ def classify(error: PlatformError, scrub: Scrubber) -> SendError:
                    else f"HTTP {error.status}")
     if subcode:
         reason += f"/{subcode}"
-    return SendError(f"{reason}: {detail}" if detail else reason, transient=False, code=code)
+    return SendError(f"{reason}: {detail}" if detail else reason, transient=False, code=code, subcode=subcode)
 
 
 # --- the HTTP client ------------------------------------------------------------------------
 
 
+def appsecret_proof(access_token: str, app_secret: str) -> str:
+    """Meta's "Require app secret" switch: the HMAC-SHA256 of the token keyed with the app secret."""
+    return hmac.new(app_secret.encode(), access_token.encode(), hashlib.sha256).hexdigest()
+
+
 class GraphClient:
-    """A small Graph API client: JSON in and out, a timeout on every call, secrets scrubbed."""
+    """A small Graph API client: JSON in and out, a timeout on every call, `appsecret_proof` on
+    every call when the app secret is set, secrets scrubbed."""
 
     def __init__(self, base_url: str, access_token: str | None, timeout: float, app_secret: str | None = None):
         self.base_url = base_url.rstrip("/")
         self.access_token = access_token
+        self.app_secret = app_secret
         self.timeout = timeout
         self.scrub = Scrubber(access_token, app_secret)
+
+    @classmethod
+    def from_config(cls, config) -> GraphClient:
+        return cls(config.get("GRAPH_URL") or DEFAULT_GRAPH_URL, config.get("MESSENGER_PAGE_ACCESS_TOKEN"),
+                   float(config.get("GRAPH_TIMEOUT") or 10), config.get("MESSENGER_APP_SECRET"))
 
     def _url(self, path: str, params: dict[str, str] | None = None) -> str:
         query = dict(params or {})
         query["access_token"] = self.access_token or ""
+        if self.app_secret and self.access_token:
+            query["appsecret_proof"] = appsecret_proof(self.access_token, self.app_secret)
         return f"{self.base_url}/{path.lstrip('/')}?{urllib.parse.urlencode(query)}"
+
+    def _no_answer(self) -> SendError:
+        # The request went out: the Platform may have sent the message. Not resent blind.
+        return SendError(_("The Messenger Platform didn't answer within %(seconds)s seconds.",
+                           seconds=f"{self.timeout:g}"), transient=True, platform_wide=True,
+                         unknown_outcome=True)
 
     def request(self, method: str, path: str, body: dict | None = None,
                 params: dict[str, str] | None = None) -> dict:
@@ -165,19 +227,26 @@ class GraphClient:
             log.warning("Graph API %s %s refused (HTTP %s): %s", method, path.split("?")[0], exc.code, error.message)
             raise error from None
         except TimeoutError:
-            raise SendError(_("The Messenger Platform didn't answer within %(seconds)s seconds: will retry.",
-                              seconds=f"{self.timeout:g}"), transient=True) from None
-        except (urllib.error.URLError, ConnectionError, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
+            raise self._no_answer() from None
+        except urllib.error.URLError as exc:
+            reason = exc.reason
             if isinstance(reason, (TimeoutError, socket.timeout)):
-                raise SendError(_("The Messenger Platform didn't answer within %(seconds)s seconds: will retry.",
-                                  seconds=f"{self.timeout:g}"), transient=True) from None
-            raise SendError(_("Couldn't reach the Messenger Platform (%(reason)s): will retry.",
-                              reason=self.scrub(reason)[:200]), transient=True) from None
+                raise self._no_answer() from None
+            # Refused, or the name not resolved: nothing reached the Platform.
+            sent = not isinstance(reason, (ConnectionRefusedError, socket.gaierror, str))
+            raise SendError(_("Couldn't reach the Messenger Platform (%(reason)s).",
+                              reason=self.scrub(reason)[:200]), transient=True, platform_wide=True,
+                            unknown_outcome=sent) from None
+        except (http.client.HTTPException, ConnectionError, OSError) as exc:
+            # The connection broke after the request was sent: the outcome is unknown.
+            raise SendError(_("The connection to the Messenger Platform broke before it answered (%(reason)s).",
+                              reason=self.scrub(exc)[:200] or type(exc).__name__),
+                            transient=True, platform_wide=True, unknown_outcome=True) from None
         try:
             return json.loads(raw or b"{}")
         except ValueError:
-            raise SendError(_("The Messenger Platform's answer wasn't JSON: will retry."), transient=True) from None
+            raise SendError(_("The Messenger Platform's answer wasn't JSON."), transient=True,
+                            platform_wide=True, unknown_outcome=True) from None
 
     def _platform_error(self, exc: urllib.error.HTTPError) -> PlatformError:
         try:
@@ -304,42 +373,45 @@ def quick_replies(outgoing: Outgoing) -> list[dict]:
     return replies
 
 
-def utility_template(outgoing: Outgoing, config) -> dict:
+def utility_template(outgoing: Outgoing) -> dict:
     """Outside the 24-hour window: the approved utility-message template of the notification's event,
     its named body parameters filled with the order's values (M4)."""
     data = outgoing.payload or {}
     event = data.get("event")
     if event not in UTILITY_EVENTS:
         raise SendError(_("Only order updates can be sent outside the 24-hour window."), transient=False)
-    name = _setting(config, f"MESSENGER_UTILITY_TEMPLATE_{event.upper()}", f"pageshop_{event}")
-    language = _setting(config, "MESSENGER_UTILITY_TEMPLATE_LANGUAGE", "en_US")
+    config = current_app.config
     parameters = [{"type": "text", "parameter_name": key, "text": str(data.get(key) or "-")}
                   for key in UTILITY_PARAMETERS[event]]
-    return {"name": name, "language": {"code": language},
+    return {"name": config[f"MESSENGER_UTILITY_TEMPLATE_{event.upper()}"],
+            "language": {"code": config["MESSENGER_UTILITY_TEMPLATE_LANGUAGE"]},
             "components": [{"type": "body", "parameters": parameters}]}
 
 
-def build_request(outgoing: Outgoing, recipient: dict, config) -> dict:
+def build_request(outgoing: Outgoing, recipient: dict, metadata: str | None = None) -> dict:
     """The Send API's JSON body for one Outgoing."""
     lane = outgoing.lane
     if lane not in LANE_MESSAGING_TYPES:
         raise SendError(_("Unknown messaging lane %(lane)s.", lane=lane), transient=False)
+    if lane == "UTILITY" and "id" not in recipient:
+        # Meta documents utility messages to a PSID only; the shopper's reply gives us theirs.
+        raise SendError(_("Messenger can reach this shopper again once they reply."), transient=False)
     body: dict[str, Any] = {"recipient": recipient, "messaging_type": LANE_MESSAGING_TYPES[lane]}
     if lane == "HUMAN_AGENT":
         body["tag"] = "HUMAN_AGENT"
     if lane == "UTILITY":
-        body["message"] = {"template": utility_template(outgoing, config)}
-        return body
-    kind = outgoing.kind
-    if kind == "receipt":
+        message: dict[str, Any] = {"template": utility_template(outgoing)}
+    elif outgoing.kind == "receipt":
         message = {"attachment": {"type": "template", "payload": receipt_payload(outgoing)}}
-    elif kind == "product_cards" and (outgoing.payload or {}).get("cards"):
+    elif outgoing.kind == "product_cards" and (outgoing.payload or {}).get("cards"):
         message = {"attachment": {"type": "template", "payload": generic_payload(outgoing)}}
     else:
         message = {"text": (outgoing.text or " ")[:MAX_TEXT]}
-        replies = quick_replies(outgoing) if kind == "quick_replies" else []
+        replies = quick_replies(outgoing) if outgoing.kind == "quick_replies" else []
         if replies:
             message["quick_replies"] = replies
+    if metadata:
+        message["metadata"] = metadata[:MAX_METADATA]
     body["message"] = message
     return body
 
@@ -348,8 +420,8 @@ def build_request(outgoing: Outgoing, recipient: dict, config) -> dict:
 
 
 def recipient_for(outgoing: Outgoing) -> dict:
-    """Whom the Send API addresses: the explicit recipient, the conversation's PSID, or the
-    subscription's PSID or checkbox user_ref (an opt-in not yet linked to a PSID)."""
+    """Whom the Send API addresses: the explicit recipient, the conversation's PSID (or, before the
+    person wrote, the checkbox user_ref its conversation is kept for), or the subscription's."""
     if outgoing.recipient:
         return dict(outgoing.recipient)
     if outgoing.conversation.psid:
@@ -360,6 +432,8 @@ def recipient_for(outgoing: Outgoing) -> dict:
             recipient = subscription_recipient(notification.subscription)
             if recipient:
                 return recipient
+    if outgoing.conversation.user_ref:
+        return {"user_ref": outgoing.conversation.user_ref}
     raise SendError(_("Nobody to send to: this conversation has no Messenger user (PSID) yet."),
                     transient=False)
 
@@ -373,7 +447,7 @@ def subscription_recipient(subscription: Subscription) -> dict | None:
 
 
 def stand_in_name(psid: str) -> str:
-    """What the inbox calls a Messenger user whose name we don't know (webhooks carry none)."""
+    """What the inbox calls a Messenger user whose name we don't know yet."""
     return _("Messenger user %(id)s", id=psid[-4:])
 
 
@@ -391,22 +465,29 @@ def conversation_for_psid(page: FacebookPage, psid: str, display_name: str = "")
     return conversation
 
 
+def conversation_for_user_ref(page_id: int, user_ref: str, display_name: str = "") -> Conversation:
+    """The conversation kept for a checkbox user_ref until the person's PSID is known."""
+    conversation = db.session.scalars(
+        db.select(Conversation).filter_by(page_id=page_id, user_ref=user_ref)
+        .order_by(Conversation.id).limit(1)
+    ).first()
+    if conversation is None:
+        conversation = Conversation(page_id=page_id, user_ref=user_ref,
+                                    display_name=clip(display_name, Conversation.display_name),
+                                    created_at=clock.now())
+        db.session.add(conversation)
+        db.session.flush()
+    elif display_name and not conversation.display_name:
+        conversation.display_name = clip(display_name, Conversation.display_name)
+    return conversation
+
+
 def conversation_for_subscription(subscription: Subscription) -> Conversation:
     """For the engine, when an opt-in came through the checkbox plugin (no Facebook account here):
     the conversation of the subscription's PSID, or one kept for its user_ref until the PSID is known."""
     if subscription.psid:
         return conversation_for_psid(subscription.page, subscription.psid, subscription.order.customer_name)
-    conversation = db.session.scalars(
-        db.select(Conversation).filter_by(page_id=subscription.page_id, user_ref=subscription.user_ref)
-        .order_by(Conversation.id).limit(1)
-    ).first()
-    if conversation is None:
-        conversation = Conversation(page_id=subscription.page_id, user_ref=subscription.user_ref,
-                                    display_name=clip(subscription.order.customer_name, Conversation.display_name),
-                                    created_at=clock.now())
-        db.session.add(conversation)
-        db.session.flush()
-    return conversation
+    return conversation_for_user_ref(subscription.page_id, subscription.user_ref, subscription.order.customer_name)
 
 
 def confirm_opt_in(subscription: Subscription) -> None:
@@ -417,7 +498,7 @@ def confirm_opt_in(subscription: Subscription) -> None:
     subscription.confirmed_at = now
     db.session.execute(
         update(Notification)
-        .where(Notification.subscription_id == subscription.id, Notification.state == "queued")
+        .where(Notification.subscription_id == subscription.id, Notification.state == NotificationState.QUEUED)
         .values(next_attempt_at=now)
         .execution_options(synchronize_session=False)
     )
@@ -427,7 +508,7 @@ def link_user_ref(page: FacebookPage, user_ref: str, psid: str) -> Subscription 
     """The first message after a checkbox opt-in names both: from now on the subscription is keyed by
     the PSID, and the conversation kept for the user_ref becomes the PSID's (or joins it)."""
     subscription = db.session.scalars(db.select(Subscription).filter_by(user_ref=user_ref)).first()
-    if subscription is None:
+    if subscription is None or subscription.page_id != page.id:
         return None
     subscription.psid = psid
     confirm_opt_in(subscription)
@@ -451,40 +532,95 @@ def link_user_ref(page: FacebookPage, user_ref: str, psid: str) -> Subscription 
     return subscription
 
 
+# --- the User Profile API ----------------------------------------------------------------------
+
+
+def fetch_profile(psid: str) -> dict | None:
+    """The person's first and last name and picture (User Profile API), or None when the Platform
+    won't say (no permission, person gone, Platform down): the inbox keeps its stand-in name."""
+    try:
+        answer = GraphClient.from_config(current_app.config).request(
+            "GET", psid, params={"fields": "first_name,last_name,profile_pic"})
+    except SendError as exc:
+        log.info("No profile for a Messenger user: %s", exc.message)
+        return None
+    name = " ".join(str(answer.get(k) or "").strip() for k in ("first_name", "last_name")).strip()
+    picture = str(answer.get("profile_pic") or "")
+    return {"name": name[:120], "picture_url": picture if picture.startswith("https://") else None}
+
+
 # --- the transport ----------------------------------------------------------------------------
 
 
-class GraphTransport:
-    name = "graph"
+class GraphTransport(Transport):
+    """The checkout's opt-in is Meta's checkbox plugin (a `user_ref` per render, confirmed by the
+    Platform's `messaging_optins`); a send can't share our transaction; a `user_ref` can be
+    addressed only inside the window its opt-in opened, a utility message only to a PSID."""
 
-    def __init__(self, client: GraphClient, page_id: str, config):
-        self.client = client
-        self.page_id = page_id
+    name = "graph"
+    shares_transaction = False
+    needs_connection = True
+    checkout_opt_in_template = "storefront/_messenger_checkbox.html"
+    opt_in_page_sources = CHECKBOX_PLUGIN_SOURCES
+    admin_image_sources = PROFILE_PICTURE_SOURCES
+
+    def __init__(self, config):
         self.config = config
 
-    @classmethod
-    def from_config(cls, config) -> GraphTransport:
-        page_id = _setting(config, "MESSENGER_PAGE_ID")
-        if not page_id:
+    @property
+    def page_id(self) -> str | None:
+        return self.config.get("MESSENGER_PAGE_ID") or None
+
+    @property
+    def client(self) -> GraphClient:
+        return GraphClient.from_config(self.config)
+
+    def check_ready(self) -> None:
+        if not self.page_id:
             raise SendError(_("The Messenger Page id is not configured (MESSENGER_PAGE_ID)."),
                             transient=False, hold=True)
-        client = GraphClient(config.get("GRAPH_URL") or DEFAULT_GRAPH_URL,
-                             _setting(config, "MESSENGER_PAGE_ACCESS_TOKEN"),
-                             float(config.get("GRAPH_TIMEOUT") or 10),
-                             _setting(config, "MESSENGER_APP_SECRET"))
-        return cls(client, page_id, config)
+
+    def checkout_user_ref(self, form) -> str | None:
+        """The plugin posts its state and the user_ref the form was rendered with."""
+        if form.get("messenger_checkbox_state") != "checked":
+            return None
+        return (form.get("messenger_user_ref") or "").strip()[:120] or None
+
+    def opt_in_confirmed(self, subscription: Subscription) -> bool:
+        if subscription.facebook_account is not None or subscription.psid or subscription.confirmed_at:
+            return True
+        if not subscription.user_ref:
+            return True
+        from .webhook import checkbox_confirmed
+
+        if not checkbox_confirmed(subscription.user_ref):
+            return False
+        subscription.confirmed_at = clock.now()  # the webhook came before the order was placed
+        return True
+
+    def conversation_for(self, subscription: Subscription) -> Conversation | None:
+        if subscription.facebook_account is not None:
+            return super().conversation_for(subscription)
+        if subscription.psid or subscription.user_ref:
+            return conversation_for_subscription(subscription)
+        return None
+
+    def reaches(self, conversation: Conversation, lane: str) -> bool:
+        return lane != "UTILITY" or bool(conversation.psid)
 
     def send(self, outgoing: Outgoing) -> Message:
+        self.check_ready()
         recipient = recipient_for(outgoing)
-        body = build_request(outgoing, recipient, self.config)
-        answer = self.client.request("POST", f"{self.page_id}/messages", body)
+        body = build_request(outgoing, recipient, metadata_for(outgoing.notification_id))
+        client = self.client
+        answer = client.request("POST", f"{self.page_id}/messages", body)
         now = clock.now()
         payload = dict(outgoing.payload or {})
         payload["recipient"] = recipient
         if outgoing.lane == "UTILITY":
             payload["utility_template"] = body["message"]["template"]["name"]
         if outgoing.kind == "receipt" and outgoing.lane == "UPDATE" and payload.get("customized"):
-            payload["text_mid"] = self._send_receipt_text(outgoing, recipient)
+            payload["text_mid"] = self._send_receipt_text(client, outgoing, recipient)
         message = Message(
             conversation=outgoing.conversation, direction="out", kind=outgoing.kind, text=outgoing.text,
             payload=payload, lane=outgoing.lane, author=outgoing.author,
@@ -494,21 +630,21 @@ class GraphTransport:
         db.session.add(message)
         psid = answer.get("recipient_id")
         if psid and "user_ref" in recipient and outgoing.conversation.psid is None:
-            # Sending to a checkbox user_ref tells us the person's PSID.
+            # Sending to a checkbox user_ref told us the person's PSID.
             page = db.session.get(FacebookPage, outgoing.conversation.page_id)
             db.session.flush()
             link_user_ref(page, recipient["user_ref"], str(psid))
         return message
 
-    def _send_receipt_text(self, receipt: Outgoing, recipient: dict) -> str | None:
+    def _send_receipt_text(self, client: GraphClient, receipt: Outgoing, recipient: dict) -> str | None:
         """The merchant's customized confirmation text, right after the receipt card it can't be
         part of; stored with the receipt (one message in our conversation, as with `local`). The
         receipt is what counts: if the text fails it is logged and the notification stays sent,
         since a retry would send the receipt twice."""
         text = Outgoing(conversation=receipt.conversation, kind="text", text=receipt.text, lane="UPDATE")
         try:
-            answer = self.client.request("POST", f"{self.page_id}/messages",
-                                         build_request(text, recipient, self.config))
+            answer = client.request("POST", f"{self.page_id}/messages",
+                                    build_request(text, recipient, metadata_for(receipt.notification_id, "text")))
         except SendError as exc:
             log.warning("The order confirmation's own text was not sent: %s", exc.message)
             return None

@@ -1,11 +1,13 @@
-"""The `local` transport: the conversation of S10 lives in Pageshop's database."""
+"""The `local` transport: the conversation of S10 lives in Pageshop's database. The checkout's
+opt-in is our own checkbox under the shopper's Facebook account; every send shares the
+notification's transaction; everyone can be addressed in every lane."""
 from .. import clock
 from ..extensions import db
 from ..models import Message
-from .transport import Outgoing
+from .transport import Outgoing, Transport
 
 
-class LocalTransport:
+class LocalTransport(Transport):
     name = "local"
 
     def send(self, outgoing: Outgoing) -> Message:

@@ -9,8 +9,7 @@ import click
 from flask import Flask, current_app
 from flask_babel import gettext as _
 
-from ..config import DEFAULT_GRAPH_URL
-from .graph import GraphClient, _setting
+from .graph import GraphClient
 from .transport import SendError
 
 FIELDS = ("get_started", "persistent_menu")
@@ -48,13 +47,10 @@ def _normalized(profile: dict) -> dict:
 
 
 def client_from_config(config) -> tuple[GraphClient, str]:
-    page_id = _setting(config, "MESSENGER_PAGE_ID")
-    token = _setting(config, "MESSENGER_PAGE_ACCESS_TOKEN")
-    if not page_id or not token:
+    page_id = config.get("MESSENGER_PAGE_ID")
+    if not page_id or not config.get("MESSENGER_PAGE_ACCESS_TOKEN"):
         raise SendError(_("Set MESSENGER_PAGE_ID and MESSENGER_PAGE_ACCESS_TOKEN first."), transient=False)
-    client = GraphClient(config.get("GRAPH_URL") or DEFAULT_GRAPH_URL, token,
-                         float(config.get("GRAPH_TIMEOUT") or 10), _setting(config, "MESSENGER_APP_SECRET"))
-    return client, page_id
+    return GraphClient.from_config(config), page_id
 
 
 def set_up_profile(config) -> bool:

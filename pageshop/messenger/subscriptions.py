@@ -9,7 +9,16 @@ from flask_babel import lazy_gettext as _l
 
 from .. import clock, events
 from ..extensions import db
-from ..models import FacebookAccount, FacebookPage, Notification, Order, Store, Subscription
+from ..models import (
+    FacebookAccount,
+    FacebookPage,
+    Notification,
+    NotificationState,
+    Order,
+    Store,
+    Subscription,
+    SubscriptionState,
+)
 from .conversations import open_conversation, record_customer_action
 
 ORDER_EVENTS = {
@@ -19,14 +28,14 @@ ORDER_EVENTS = {
 }
 
 SKIPPED_REASONS = {
-    "turned_off": _l("Order updates turned off by the customer"),
-    "muted": _l("Muted by the merchant"),
+    SubscriptionState.TURNED_OFF: _l("Order updates turned off by the customer"),
+    SubscriptionState.MUTED: _l("Muted by the merchant"),
 }
 
 STATE_LABELS = {
-    "active": _l("on"),
-    "turned_off": _l("turned off by the customer"),
-    "muted": _l("turned off"),
+    SubscriptionState.ACTIVE: _l("on"),
+    SubscriptionState.TURNED_OFF: _l("turned off by the customer"),
+    SubscriptionState.MUTED: _l("turned off"),
 }
 
 
@@ -44,17 +53,13 @@ def on_order_placed(order: Order, opt_in_account: FacebookAccount | None = None,
     subscription = Subscription(
         order=order, page_id=store.messenger_page_id,
         facebook_account_id=opt_in_account.id if opt_in_account else None,
-        user_ref=opt_in_user_ref, state="active", state_changed_at=now, created_at=now,
+        user_ref=opt_in_user_ref, state=SubscriptionState.ACTIVE, state_changed_at=now, created_at=now,
     )
     db.session.add(subscription)
     if opt_in_account is not None:
         conversation = open_conversation(store.messenger_page, opt_in_account)
         record_customer_action(conversation)  # the opt-in opens the 24-hour window (M4)
-    else:
-        # A checkbox opt-in (graph transport) opens the window too, before its webhook arrives.
-        from .graph import conversation_for_subscription
-
-        record_customer_action(conversation_for_subscription(subscription))
+    # A checkbox opt-in opens it when the Platform confirms it, at the time the Platform says.
     _queue(order, subscription, "order_confirmation")
     return subscription
 
@@ -66,7 +71,7 @@ def on_order_event(kind: str):
         subscription = db.session.scalars(
             db.select(Subscription).filter_by(order_id=order.id)
         ).first()
-        if subscription is None or subscription.state != "active":
+        if subscription is None or subscription.state != SubscriptionState.ACTIVE:
             return None
         return _queue(order, subscription, event)
 
@@ -75,8 +80,9 @@ def on_order_event(kind: str):
 
 
 def _queue(order: Order, subscription: Subscription, event: str) -> Notification:
-    notification = Notification(order=order, subscription=subscription, event=event,
-                                channel="messenger", state="queued", created_at=clock.now())
+    now = clock.now()
+    notification = Notification(order=order, subscription=subscription, event=event, channel="messenger",
+                                state=NotificationState.QUEUED, created_at=now, budget_started_at=now)
     db.session.add(notification)
     return notification
 
@@ -98,8 +104,8 @@ def turn_off_updates(account: FacebookAccount, page: FacebookPage) -> int:
     result = db.session.execute(
         db.update(Subscription)
         .where(Subscription.facebook_account_id == account.id, Subscription.page_id == page.id,
-               Subscription.state == "active")
-        .values(state="turned_off", state_changed_at=clock.now())
+               Subscription.state == SubscriptionState.ACTIVE)
+        .values(state=SubscriptionState.TURNED_OFF, state_changed_at=clock.now())
         .execution_options(synchronize_session="fetch")
     )
     return result.rowcount
@@ -110,8 +116,8 @@ def mute_order(order: Order) -> Subscription | None:
     subscription = db.session.scalars(db.select(Subscription).filter_by(order_id=order.id)).first()
     if subscription is None:
         return None
-    if subscription.state != "muted":
-        subscription.state = "muted"
+    if subscription.state != SubscriptionState.MUTED:
+        subscription.state = SubscriptionState.MUTED
         subscription.state_changed_at = clock.now()
     db.session.commit()
     return subscription

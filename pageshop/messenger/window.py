@@ -1,8 +1,8 @@
 """The Messenger Platform's messaging windows (M4, A8).
 
 The standard window is open while the person's last action towards the Page (a message, a menu
-choice, a quick reply, the opt-in) is under 24 hours old. A person's reply from the admin may be sent
-as a human-agent reply up to 7 days after the person's last message.
+choice, a quick reply, the opt-in, a referral) is under 24 hours old, by the Platform's timestamps.
+A person's reply from the admin may be sent as a human-agent reply up to 7 days after that action.
 """
 from datetime import datetime, timedelta
 
@@ -14,13 +14,13 @@ def messaging_window_open(last_action_at: datetime | None, now: datetime) -> boo
     return last_action_at is not None and now - last_action_at < STANDARD_WINDOW
 
 
-def human_agent_window_open(last_message_at: datetime | None, now: datetime) -> bool:
-    return last_message_at is not None and now - last_message_at < HUMAN_AGENT_WINDOW
+def human_agent_window_open(last_action_at: datetime | None, now: datetime) -> bool:
+    return last_action_at is not None and now - last_action_at < HUMAN_AGENT_WINDOW
 
 
 def window_closes_at(last_action_at: datetime | None) -> datetime | None:
     return last_action_at + STANDARD_WINDOW if last_action_at else None
 
 
-def human_agent_window_closes_at(last_message_at: datetime | None) -> datetime | None:
-    return last_message_at + HUMAN_AGENT_WINDOW if last_message_at else None
+def human_agent_window_closes_at(last_action_at: datetime | None) -> datetime | None:
+    return last_action_at + HUMAN_AGENT_WINDOW if last_action_at else None

@@ -1,11 +1,12 @@
 """The Messenger journeys over the real Messenger Platform's contracts (`MESSENGER_TRANSPORT=graph`).
 
 The shopper buys in Chromium and ticks Meta's checkbox plugin; Facebook's SDK can't load here, so
-the browser gets tests/e2e/fake_facebook_sdk.js in its place, which hands the checkout's
-MessengerCheckboxUserConfirmation to the fake Platform. From there on everything is HTTP as in
-production: the fake Platform calls the app's webhook with signed events (the opt-in, the shopper's
-messages and menu taps), and the app's worker calls the fake Platform's Send API. What reached the
-shopper's Messenger is what the fake Platform accepted; the merchant works in the admin in Chromium.
+the browser gets tests/e2e/fake_facebook_sdk.js in its place, which hands the
+MessengerCheckboxUserConfirmation (logged on the order status page the checkout leads to) to the
+fake Platform. From there on everything is HTTP as in production: the fake Platform calls the app's
+webhook with signed events (the opt-in, the shopper's messages and menu taps, the echoes of what the
+Page sent), and the app's worker calls the fake Platform's Send API. What reached the shopper's
+Messenger is what the fake Platform accepted; the merchant works in the admin in Chromium.
 """
 from __future__ import annotations
 
@@ -48,6 +49,9 @@ def people(browser: Browser, shop, app, platform):
 
 
 def buy(shop, page: Page, variant_id: int, tick: bool = True) -> None:
+    """Buy one item, ticking Meta's checkbox; with it ticked, the order status page confirms the
+    opt-in with Meta (waited for here, as the shopper would read the page)."""
+    confirmed = len(page.confirmations)
     fill_facebook_checkout(page, shop.base, variant_id, opt_in=False)
     page.get_by_label("Email").fill("alex@example.com")
     plugin = page.get_by_role("checkbox", name="Send to Messenger")
@@ -55,6 +59,12 @@ def buy(shop, page: Page, variant_id: int, tick: bool = True) -> None:
     if tick:
         plugin.check()
     place_order(page)
+    if tick:
+        expect(page.get_by_text("Messenger updates are on.")).to_be_visible()
+        deadline = time.monotonic() + ARRIVES
+        while len(page.confirmations) == confirmed and time.monotonic() < deadline:
+            page.wait_for_timeout(100)
+        assert len(page.confirmations) == confirmed + 1, "the order status page didn't confirm the opt-in"
 
 
 def arrives(platform, page: Page, what, timeout: float = ARRIVES) -> dict:
@@ -186,14 +196,29 @@ def test_mute_remove_and_add_the_channel_and_the_window(people, shop, platform, 
     expect(shopper.get_by_role("button", name="Place order")).to_be_visible()
     expect(shopper.locator(".fb-messenger-checkbox")).to_have_count(0)
 
-    # Outside the window: the approved utility template, no promotion.
+    # Outside the window, known only by the checkbox's user_ref: no utility message (Meta documents
+    # them by PSID), the update goes by e-mail and the order's timeline says why.
     clock.advance(timedelta(hours=25))
     admin_sign_in(merchant, shop.base)  # a day later: the admin's session ended after 12 hours unused
     merchant.goto(shop.url(f"/admin/orders/{order_id(1002)}"))
     merchant.get_by_role("button", name="Mark as out for delivery").click()
+    merchant.wait_for_timeout(1000)  # ten worker rounds
+    merchant.reload()
+    expect(merchant.get_by_text("Out for delivery sent by e-mail: Messenger can reach this shopper again "
+                                "once they reply.")).to_be_visible()
+    assert not [b for b in platform.sent if b["messaging_type"] == "UTILITY"]
+
+    # Alex writes: his PSID is known from now on. A day later the next update is the approved
+    # utility template, to the PSID, no promotion.
+    platform.person_writes(ALEX, "Where is it now?")
+    merchant.goto(shop.url("/admin/inbox"))
+    expect(merchant.get_by_text("Where is it now?").first).to_be_visible()
+    clock.advance(timedelta(hours=25))
+    merchant.goto(shop.url(f"/admin/orders/{order_id(1002)}"))
+    merchant.get_by_role("button", name="Mark as delivered").click()
     outside = arrives(platform, shopper, lambda b: b["messaging_type"] == "UTILITY")
-    assert outside["recipient"] == {"user_ref": second}
-    assert outside["message"]["template"]["name"] == "pageshop_out_for_delivery"
+    assert outside["recipient"] == {"id": ALEX}
+    assert outside["message"]["template"]["name"] == "pageshop_delivered"
     assert outside["message"]["template"]["components"][0]["parameters"][0]["text"] == "#1002"
     assert "free on your next order" not in str(outside)
 
