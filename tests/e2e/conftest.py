@@ -55,6 +55,7 @@ class LiveServer:
         self.app = app
         self.server = make_server("127.0.0.1", 0, app, threaded=True)
         self.base = f"http://127.0.0.1:{self.server.server_port}"
+        app.config["PUBLIC_URL"] = self.base  # links in messages and e-mails point at this server
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def url(self, path: str = "/") -> str:
