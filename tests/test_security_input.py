@@ -9,6 +9,7 @@ from wtforms.validators import Length
 from pageshop import checkout as checkouts
 from pageshop.errors import DomainError
 from pageshop.extensions import db
+from pageshop.messenger.graph import conversation_for_subscription
 from pageshop.models import AdminUser, Conversation, Email, Inquiry, Order, Store, Subscription
 from pageshop.validation import column_length
 from storefront.forms import CheckoutForm
@@ -35,7 +36,11 @@ def test_a_long_name_with_the_messenger_checkbox_places_the_order(app, client, s
     order = db.session.scalars(db.select(Order)).one()
     assert (order.first_name, order.last_name) == (LONG_FIRST, LONG_LAST)
     assert order.payment_reference  # paid once, and kept
-    assert db.session.scalars(db.select(Subscription)).one().user_ref == "ref-long"
+    subscription = db.session.scalars(db.select(Subscription)).one()
+    assert subscription.user_ref == "ref-long"
+    # The conversation kept for the user_ref is made when the Page first writes (or hears) to it.
+    conversation_for_subscription(subscription)
+    db.session.commit()
     conversation = db.session.scalars(db.select(Conversation).filter_by(user_ref="ref-long")).one()
     assert fits(conversation, Conversation.display_name)
     assert conversation.display_name.startswith(LONG_FIRST + " L")

@@ -214,6 +214,7 @@ def test_mute_remove_and_add_the_channel_and_the_window(people, shop, platform, 
     merchant.goto(shop.url("/admin/inbox"))
     expect(merchant.get_by_text("Where is it now?").first).to_be_visible()
     clock.advance(timedelta(hours=25))
+    admin_sign_in(merchant, shop.base)  # another day: signed out again after 12 hours unused
     merchant.goto(shop.url(f"/admin/orders/{order_id(1002)}"))
     merchant.get_by_role("button", name="Mark as delivered").click()
     outside = arrives(platform, shopper, lambda b: b["messaging_type"] == "UTILITY")
