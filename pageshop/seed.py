@@ -33,7 +33,9 @@ from .models import (
     ShippingRate,
     Store,
     Variant,
+    order_search_text,
     product_collections,
+    product_search_text,
 )
 
 DEMO_PASSWORD = "pageshop-demo"
@@ -346,6 +348,7 @@ def add_generated_products(count: int, seed: int | None = None) -> int:
             rows.append({
                 "handle": f"{_slug(title)}-{tag}-{i + 1}",
                 "title": title,
+                "search_text": product_search_text(title),
                 "description": f"{title}: generated for benchmarks.",
                 "image_filename": None,
                 "published_facebook": True,
@@ -428,6 +431,7 @@ def add_generated_orders(count: int, seed: int | None = None) -> int:
                 "checkout": "store" if channel == "online_store" else "facebook",
                 "fulfillment_status": status, "financial_status": "paid",
                 "email": generated_customer_email(customer), "first_name": first, "last_name": last,
+                "search_text": order_search_text(first, last, generated_customer_email(customer)),
                 "address": f"{customer % 900 + 1} Main St", "city": city, "region": region,
                 "postal_code": postal_code, "country": "US", "currency": "USD",
                 "subtotal_cents": subtotal, "discount_cents": 0, "shipping_cents": 500,
@@ -439,6 +443,7 @@ def add_generated_orders(count: int, seed: int | None = None) -> int:
                 "placed_at": placed_at,
                 "fulfilled_at": placed_at + timedelta(days=1) if shipped else None,
                 "delivered_at": placed_at + timedelta(days=4) if status == "delivered" else None,
+                "ship_by": (placed_at + timedelta(days=3)).date() if channel != "online_store" else None,
             })
             picked.append((lines, quantities, placed_at))
         # The numbers find the new ids: RETURNING in parameter order is row by row on SQLite.
