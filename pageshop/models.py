@@ -139,6 +139,8 @@ product_collections = Table(
     db.metadata,
     Column("product_id", ForeignKey("products.id", ondelete="CASCADE"), primary_key=True),
     Column("collection_id", ForeignKey("collections.id", ondelete="CASCADE"), primary_key=True),
+    # A collection's products (the key starts with the product).
+    Index("ix_product_collections_collection_id", "collection_id", "product_id"),
 )
 
 

@@ -13,6 +13,8 @@ import unicodedata
 
 from sqlalchemy import DDL, Column, Table, and_, event, literal_column, select, text, true
 
+from .extensions import db
+
 # The searched tables: (table, its FTS5 table on SQLite).
 SEARCHED_TABLES = {"products": "products_search", "orders": "orders_search"}
 TRIGRAM_INDEXES = {f"ix_{table}_search_text" for table in SEARCHED_TABLES}
@@ -31,8 +33,9 @@ def query_words(query: str | None) -> list[str]:
     return list(dict.fromkeys(fold(query).split()))
 
 
-def matches(table: Table, words: list[str], dialect: str):
+def matches(table: Table, words: list[str]):
     """The SQL condition "the row's folded text contains every word", through the index."""
+    dialect = db.engine.dialect.name
     column: Column = table.c.search_text
     conditions = [column.like(f"%{_escape_like(word)}%", escape="\\")
                   for word in words if dialect != "sqlite" or len(word) < TRIGRAM]

@@ -69,6 +69,8 @@ def upgrade():
     op.create_index('ix_orders_channel_placed_at', 'orders', ['sales_channel', 'placed_at', 'id'])
     op.drop_index('ix_conversations_last_message_at', table_name='conversations')
     op.create_index('ix_conversations_last_message_at_id', 'conversations', ['last_message_at', 'id'])
+    op.create_index('ix_product_collections_collection_id', 'product_collections',
+                    ['collection_id', 'product_id'])
 
     if op.get_bind().dialect.name == "postgresql":
         op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
@@ -93,6 +95,7 @@ def downgrade():
             for trigger in ("insert", "delete", "update"):
                 op.execute(f"DROP TRIGGER {fts}_{trigger}")
             op.execute(f"DROP TABLE {fts}")
+    op.drop_index('ix_product_collections_collection_id', table_name='product_collections')
     op.drop_index('ix_conversations_last_message_at_id', table_name='conversations')
     op.create_index('ix_conversations_last_message_at', 'conversations', ['last_message_at'])
     op.drop_index('ix_orders_channel_placed_at', table_name='orders')
