@@ -12,11 +12,12 @@ from datetime import datetime, timedelta
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from sqlalchemy import func, or_
+from sqlalchemy import false, func, or_, tuple_
 from sqlalchemy.orm import joinedload
 
 from .errors import DomainError
 from .extensions import db
+from .listing import ListingPage
 from .messenger.conversations import messages_after
 from .messenger.transport import Outgoing, SendError, get_transport, remember_hold
 from .messenger.window import (
@@ -29,6 +30,7 @@ from .models import Conversation, Message, Order, Subscription
 
 # The Messenger Platform's limit for one text message.
 MAX_REPLY_LENGTH = 2000
+INBOX_PER_PAGE = 50
 
 WINDOW_LABELS = {
     "open": _l("Open"),
@@ -59,6 +61,10 @@ class InboxRow:
     conversation: Conversation
     last_message: Message | None
 
+    @property
+    def id(self) -> int:
+        return self.conversation.id
+
 
 def window_state(conversation: Conversation, now: datetime) -> WindowState:
     """Where the conversation stands: the one rule for the list, the page and `reply`."""
@@ -81,14 +87,30 @@ def format_time_left(left: timedelta) -> str:
     return _("%(minutes)d min left", minutes=minutes)
 
 
-def list_conversations() -> list[InboxRow]:
+def list_conversations(after: int | None = None, per_page: int = INBOX_PER_PAGE) -> ListingPage:
     """The conversations with all of the merchant's Pages, the most recent first, each with its last
-    message. A Page's conversations stay after the Messenger channel is removed or moved to another
-    Page: people can still write there (A6), so the merchant still sees them."""
+    message, a page at a time: the first, or the one after the conversation `after` names. A Page's
+    conversations stay after the Messenger channel is removed or moved to another Page: people can
+    still write there (A6), so the merchant still sees them."""
+    cursor = db.session.execute(
+        db.select(Conversation.last_message_at, Conversation.id).where(Conversation.id == after)
+    ).first() if after else None
+    listed = db.select(Conversation).options(joinedload(Conversation.page))
+    # Those without any message yet come last; each part is read in its index's order.
+    dated = listed.where(Conversation.last_message_at.is_not(None))
+    undated = listed.where(Conversation.last_message_at.is_(None))
+    if cursor is not None and cursor.last_message_at is not None:
+        dated = dated.where(tuple_(Conversation.last_message_at, Conversation.id) < tuple_(*cursor))
+    elif cursor is not None:
+        dated = dated.where(false())
+        undated = undated.where(Conversation.id < cursor.id)
     conversations = list(db.session.scalars(
-        db.select(Conversation).options(joinedload(Conversation.page))
-        .order_by(Conversation.last_message_at.desc().nulls_last(), Conversation.id.desc())
-    ))
+        dated.order_by(Conversation.last_message_at.desc(), Conversation.id.desc()).limit(per_page + 1)))
+    # Asked even when the page is already full, so every page costs the same queries.
+    conversations += db.session.scalars(
+        undated.order_by(Conversation.id.desc()).limit(per_page + 1 - len(conversations)))
+    more = len(conversations) > per_page
+    conversations = conversations[:per_page]
     last_ids = (
         db.select(func.max(Message.id))
         .where(Message.conversation_id.in_([c.id for c in conversations]))
@@ -97,7 +119,8 @@ def list_conversations() -> list[InboxRow]:
     last_messages = {m.conversation_id: m for m in db.session.scalars(
         db.select(Message).where(Message.id.in_(last_ids))
     )} if conversations else {}
-    return [InboxRow(c, last_messages.get(c.id)) for c in conversations]
+    rows = [InboxRow(c, last_messages.get(c.id)) for c in conversations]
+    return ListingPage(rows, has_previous=cursor is not None, has_next=more)
 
 
 def get_conversation(conversation_id: int) -> Conversation | None:
