@@ -70,7 +70,7 @@ def _last_shop_page(client) -> str:
     return f"/shop?page={pages.group(1).replace(',', '')}" if pages else "/shop"
 
 
-def _middle_order(client) -> "Order":  # noqa: F821
+def _middle_order(client):
     from pageshop.extensions import db
     from pageshop.models import Order
 
