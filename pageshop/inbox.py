@@ -12,8 +12,8 @@ from datetime import datetime, timedelta
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from sqlalchemy import false, func, or_, tuple_
-from sqlalchemy.orm import joinedload
+from sqlalchemy import false, func, or_, tuple_, union_all
+from sqlalchemy.orm import aliased, joinedload
 
 from .errors import DomainError
 from .extensions import db
@@ -95,20 +95,25 @@ def list_conversations(after: int | None = None, per_page: int = INBOX_PER_PAGE)
     cursor = db.session.execute(
         db.select(Conversation.last_message_at, Conversation.id).where(Conversation.id == after)
     ).first() if after else None
-    listed = db.select(Conversation).options(joinedload(Conversation.page))
-    # Those without any message yet come last; each part is read in its index's order.
-    dated = listed.where(Conversation.last_message_at.is_not(None))
-    undated = listed.where(Conversation.last_message_at.is_(None))
+    # Those without any message yet come last. Each part is read in its own index's order, at
+    # most a page of each, in one query.
+    dated = db.select(Conversation).where(Conversation.last_message_at.is_not(None))
+    undated = db.select(Conversation).where(Conversation.last_message_at.is_(None))
     if cursor is not None and cursor.last_message_at is not None:
         dated = dated.where(tuple_(Conversation.last_message_at, Conversation.id) < tuple_(*cursor))
     elif cursor is not None:
         dated = dated.where(false())
         undated = undated.where(Conversation.id < cursor.id)
+    parts = [
+        dated.order_by(Conversation.last_message_at.desc(), Conversation.id.desc())
+        .limit(per_page + 1).subquery(),
+        undated.order_by(Conversation.id.desc()).limit(per_page + 1).subquery(),
+    ]
+    listed = aliased(Conversation, union_all(*(db.select(*part.c) for part in parts)).subquery())
     conversations = list(db.session.scalars(
-        dated.order_by(Conversation.last_message_at.desc(), Conversation.id.desc()).limit(per_page + 1)))
-    # Asked even when the page is already full, so every page costs the same queries.
-    conversations += db.session.scalars(
-        undated.order_by(Conversation.id.desc()).limit(per_page + 1 - len(conversations)))
+        db.select(listed).options(joinedload(listed.page))
+        .order_by(listed.last_message_at.is_(None), listed.last_message_at.desc(), listed.id.desc())
+        .limit(per_page + 1)))
     more = len(conversations) > per_page
     conversations = conversations[:per_page]
     last_ids = (
