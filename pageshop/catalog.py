@@ -10,7 +10,7 @@ in one more query (selectinload).
 """
 from __future__ import annotations
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, literal, select
 from sqlalchemy.orm import selectinload
 
 from flask_babel import gettext as _
@@ -64,13 +64,16 @@ def get_collection(handle: str) -> Collection | None:
 
 def published_collections(channel: str) -> list[Collection]:
     """Collections with at least one product published to the channel, by title."""
-    has_products = exists().where(
-        product_collections.c.collection_id == Collection.id,
-        product_collections.c.product_id == Product.id,
-        published_on(channel),
+    # LIMIT 1 stops at a collection's first published product (EXISTS let PostgreSQL hash them all).
+    a_published_product = (
+        select(literal(1))
+        .select_from(product_collections.join(Product, Product.id == product_collections.c.product_id))
+        .where(product_collections.c.collection_id == Collection.id, published_on(channel))
+        .limit(1).scalar_subquery()
     )
     return list(db.session.scalars(
-        select(Collection).where(has_products).order_by(Collection.title, Collection.id)
+        select(Collection).where(a_published_product.is_not(None))
+        .order_by(Collection.title, Collection.id)
     ))
 
 

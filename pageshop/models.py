@@ -324,6 +324,8 @@ class Order(db.Model):
     ship_by: Mapped[date | None] = mapped_column(Date)  # Facebook checkout only
     # Name and e-mail folded for the admin's search (pageshop.search), set whenever it is saved.
     search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # The e-mail folded, so that a whole address finds its orders at once whatever its case.
+    search_email: Mapped[str] = mapped_column(String(254), default="", server_default="", index=True)
 
     lines: Mapped[list[OrderLine]] = relationship(
         back_populates="order", cascade="all, delete-orphan", order_by="OrderLine.id"
@@ -619,6 +621,7 @@ def _fold_product_title(_mapper, _connection, product: Product) -> None:
 @event.listens_for(Order, "before_update")
 def _fold_order_customer(_mapper, _connection, order: Order) -> None:
     order.search_text = order_search_text(order.first_name, order.last_name, order.email)
+    order.search_email = fold(order.email)
 
 
 attach_indexes(db.metadata, [Product.__table__, Order.__table__])

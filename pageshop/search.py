@@ -5,13 +5,13 @@ What is searched is kept a second time, folded: accents and case removed, so "ma
 by trigrams, so "contains" needs no scan of every row: SQLite's FTS5 with its trigram tokenizer (a
 table of its own, kept in step by triggers) and PostgreSQL's pg_trgm (a GIN index on the column).
 A query matches when every word of it is contained in the folded text; words shorter than three
-letters have no trigram and are compared directly.
+letters have no trigram and are compared directly. Only the newest MATCH_LIMIT matches are listed.
 """
 from __future__ import annotations
 
 import unicodedata
 
-from sqlalchemy import DDL, Column, Table, and_, event, literal_column, select, text, true
+from sqlalchemy import DDL, Column, Table, event, literal_column, select, text
 
 from .extensions import db
 
@@ -19,6 +19,9 @@ from .extensions import db
 SEARCHED_TABLES = {"products": "products_search", "orders": "orders_search"}
 TRIGRAM_INDEXES = {f"ix_{table}_search_text" for table in SEARCHED_TABLES}
 TRIGRAM = 3
+# A search considers the newest this many (plus one) matches: enough to browse, and it tells
+# "more than" from "exactly" (pageshop.listing.COUNT_LIMIT is the same).
+MATCH_LIMIT = 1000
 
 
 def fold(text_: str | None) -> str:
@@ -34,20 +37,32 @@ def query_words(query: str | None) -> list[str]:
 
 
 def matches(table: Table, words: list[str]):
-    """The SQL condition "the row's folded text contains every word", through the index."""
+    """The SQL condition "the row is one of the newest MATCH_LIMIT rows whose folded text contains
+    every word", through the index. A common word may match a tenth of the table; taking only the
+    newest matches keeps a search's cost flat however large the table grows."""
     dialect = db.engine.dialect.name
     column: Column = table.c.search_text
-    conditions = [column.like(f"%{_escape_like(word)}%", escape="\\")
-                  for word in words if dialect != "sqlite" or len(word) < TRIGRAM]
     indexed = [word for word in words if len(word) >= TRIGRAM]
     if dialect == "sqlite" and indexed:
         fts = SEARCHED_TABLES[table.name]
         # One FTS5 phrase per word, quoted: the words' own quotes and operators are letters.
         phrases = " ".join('"' + word.replace('"', '""') + '"' for word in indexed)
-        conditions.append(table.c.id.in_(
-            select(literal_column("rowid")).select_from(text(fts))
-            .where(text(f"{fts} MATCH :phrases").bindparams(phrases=phrases))))
-    return and_(true(), *conditions)
+        rowid = literal_column("rowid")
+        found = (select(rowid).select_from(text(fts))
+                 .where(text(f"{fts} MATCH :phrases").bindparams(phrases=phrases),
+                        *(literal_column("search_text").like(_contains(word), escape="\\")
+                          for word in words if len(word) < TRIGRAM))
+                 .order_by(rowid.desc()))
+    else:
+        # PostgreSQL's GIN index finds the rows of LIKE '%word%'; "id + 0" keeps the planner from
+        # walking the whole primary key newest first in search of a rare word.
+        found = (select(table.c.id).where(*(column.like(_contains(word), escape="\\") for word in words))
+                 .order_by((table.c.id + 0).desc()))
+    return table.c.id.in_(found.limit(MATCH_LIMIT + 1))
+
+
+def _contains(word: str) -> str:
+    return f"%{_escape_like(word)}%"
 
 
 def _escape_like(word: str) -> str:

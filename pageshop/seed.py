@@ -432,6 +432,7 @@ def add_generated_orders(count: int, seed: int | None = None) -> int:
                 "fulfillment_status": status, "financial_status": "paid",
                 "email": generated_customer_email(customer), "first_name": first, "last_name": last,
                 "search_text": order_search_text(first, last, generated_customer_email(customer)),
+                "search_email": generated_customer_email(customer),
                 "address": f"{customer % 900 + 1} Main St", "city": city, "region": region,
                 "postal_code": postal_code, "country": "US", "currency": "USD",
                 "subtotal_cents": subtotal, "discount_cents": 0, "shipping_cents": 500,

@@ -5,7 +5,7 @@ import pytest
 from flask_migrate import upgrade
 from sqlalchemy import text
 
-from pageshop import catalog, create_app
+from pageshop import catalog, create_app, listing, search
 from pageshop.extensions import db
 from pageshop.models import Product
 from pageshop.orders import search_orders
@@ -94,8 +94,9 @@ def test_a_deleted_or_unpublished_product_is_not_found(client, signed_in, make_p
 
 def test_admin_order_search_folds_names_and_finds_numbers(client, signed_in, make_order):
     muller = make_order(first_name="Jürgen", last_name="Müller", email="J.Muller@Example.com")
-    make_order(first_name="Sam", last_name="Chen", email="sam@example.com")
-    for query in ("muller", "MÜLLER", "jurgen", "j.muller@example.com", muller.name, str(muller.number)):
+    make_order(first_name="Sam", last_name="Chen", email="sam@example.org")
+    for query in ("muller", "MÜLLER", "jurgen", "j.muller@example.com", "muller@EXAMPLE", "@example.com",
+                  muller.name, str(muller.number)):
         found = search_orders(query).items
         assert [order.id for order in found] == [muller.id], query
     page = html(client.get("/admin/orders?q=muller"))
@@ -145,3 +146,15 @@ def test_the_migrations_build_an_index_that_follows_edits(tmp_path):
         assert catalog.shop_products("facebook", q="rug").items == []
         db.session.remove()
         db.engine.dispose()
+
+
+def test_a_search_lists_its_newest_matches_and_says_there_are_more(client, store, make_product,
+                                                                    monkeypatch):
+    monkeypatch.setattr(search, "MATCH_LIMIT", 3)
+    monkeypatch.setattr(listing, "COUNT_LIMIT", 3)
+    for n in range(6):
+        make_product(title=f"Mug {n}")
+    page = html(client.get("/shop?q=mug"))
+    assert 'More than 3 products match "mug"' in page
+    assert "Mug 5" in page and "Mug 2" in page and "Mug 1" not in page  # the newest four
+    assert "Add another word" in page

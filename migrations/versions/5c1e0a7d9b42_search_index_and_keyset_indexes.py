@@ -29,13 +29,16 @@ def _fold(text):
     return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).casefold().split())
 
 
-def _backfill(table, columns, folded):
+def _backfill(table, folded, columns):
+    """Set each column of `folded` from the row's `columns`, 5,000 rows at a time."""
     connection = op.get_bind()
     rows = connection.execute(sa.text(f"SELECT id, {', '.join(columns)} FROM {table}")).all()
-    update = sa.text(f"UPDATE {table} SET search_text = :text WHERE id = :id")
+    assignments = ", ".join(f"{name} = :{name}" for name in folded)
+    update = sa.text(f"UPDATE {table} SET {assignments} WHERE id = :id")
     for start in range(0, len(rows), 5000):
-        chunk = rows[start:start + 5000]
-        connection.execute(update, [{"id": row[0], "text": folded(*row[1:])} for row in chunk])
+        connection.execute(update, [
+            {"id": row[0], **{name: fold(*row[1:]) for name, fold in folded.items()}}
+            for row in rows[start:start + 5000]])
 
 
 def _sqlite_index(table):
@@ -54,9 +57,13 @@ def _sqlite_index(table):
 def upgrade():
     for table in SEARCHED:
         op.add_column(table, sa.Column('search_text', sa.Text(), server_default='', nullable=False))
-    _backfill("products", ["title"], _fold)
-    _backfill("orders", ["first_name", "last_name", "email"],
-              lambda first, last, email: _fold(f"{first or ''} {last or ''} {email or ''}"))
+    op.add_column('orders', sa.Column('search_email', sa.String(length=254), server_default='',
+                                      nullable=False))
+    _backfill("products", {"search_text": lambda title: _fold(title)}, ["title"])
+    _backfill("orders", {
+        "search_text": lambda first, last, email: _fold(f"{first or ''} {last or ''} {email or ''}"),
+        "search_email": lambda first, last, email: _fold(email),
+    }, ["first_name", "last_name", "email"])
 
     op.drop_index('ix_products_facebook_title', table_name='products')
     op.drop_index('ix_products_online_title', table_name='products')
@@ -67,6 +74,7 @@ def upgrade():
     op.create_index('ix_orders_placed_at_id', 'orders', ['placed_at', 'id'])
     op.create_index('ix_orders_status_placed_at', 'orders', ['fulfillment_status', 'placed_at', 'id'])
     op.create_index('ix_orders_channel_placed_at', 'orders', ['sales_channel', 'placed_at', 'id'])
+    op.create_index('ix_orders_search_email', 'orders', ['search_email'])
     op.drop_index('ix_conversations_last_message_at', table_name='conversations')
     op.create_index('ix_conversations_last_message_at_id', 'conversations', ['last_message_at', 'id'])
     op.create_index('ix_product_collections_collection_id', 'product_collections',
@@ -98,6 +106,7 @@ def downgrade():
     op.drop_index('ix_product_collections_collection_id', table_name='product_collections')
     op.drop_index('ix_conversations_last_message_at_id', table_name='conversations')
     op.create_index('ix_conversations_last_message_at', 'conversations', ['last_message_at'])
+    op.drop_index('ix_orders_search_email', table_name='orders')
     op.drop_index('ix_orders_channel_placed_at', table_name='orders')
     op.drop_index('ix_orders_status_placed_at', table_name='orders')
     op.drop_index('ix_orders_placed_at_id', table_name='orders')
@@ -107,6 +116,7 @@ def downgrade():
     op.drop_index('ix_products_facebook_title', table_name='products')
     op.create_index('ix_products_online_title', 'products', ['published_online_store', 'title'])
     op.create_index('ix_products_facebook_title', 'products', ['published_facebook', 'title'])
+    # Not a batch: rebuilding the table on SQLite would cascade to its variants and lines.
+    op.execute("ALTER TABLE orders DROP COLUMN search_email")
     for table in SEARCHED:
-        # Not a batch: rebuilding the table on SQLite would cascade to its variants and lines.
         op.execute(f"ALTER TABLE {table} DROP COLUMN search_text")
