@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from sqlalchemy import DDL, Column, Table, event, literal_column, select, text
+from sqlalchemy import DDL, Column, Select, Table, event, literal_column, select, text
 
 from .extensions import db
 
@@ -37,13 +37,19 @@ def query_words(query: str | None) -> list[str]:
 
 
 def matches(table: Table, words: list[str]):
-    """The SQL condition "the row is one of the newest MATCH_LIMIT rows whose folded text contains
-    every word", through the index. A common word may match a tenth of the table; taking only the
-    newest matches keeps a search's cost flat however large the table grows."""
-    dialect = db.engine.dialect.name
+    """The SQL condition "the row is one of the newest MATCH_LIMIT (plus one) rows whose folded text
+    contains every word". The index is asked once, here, for their ids: a common word may match a
+    tenth of the table, and taking only the newest matches keeps a search's cost flat however large
+    the table grows; the page and its count then look the few ids up by key."""
+    return table.c.id.in_(list(db.session.scalars(newest_matches(table, words))))
+
+
+def newest_matches(table: Table, words: list[str]) -> Select:
+    """The ids of the newest MATCH_LIMIT (plus one) rows whose folded text contains every word,
+    newest first, found through the index."""
     column: Column = table.c.search_text
     indexed = [word for word in words if len(word) >= TRIGRAM]
-    if dialect == "sqlite" and indexed:
+    if db.engine.dialect.name == "sqlite" and indexed:
         fts = SEARCHED_TABLES[table.name]
         # One FTS5 phrase per word, quoted: the words' own quotes and operators are letters.
         phrases = " ".join('"' + word.replace('"', '""') + '"' for word in indexed)
@@ -54,11 +60,11 @@ def matches(table: Table, words: list[str]):
                           for word in words if len(word) < TRIGRAM))
                  .order_by(rowid.desc()))
     else:
-        # PostgreSQL's GIN index finds the rows of LIKE '%word%'; "id + 0" keeps the planner from
-        # walking the whole primary key newest first in search of a rare word.
+        # PostgreSQL's GIN index finds the rows of LIKE '%word%' ("id + 0": not by walking the
+        # primary key newest first in search of a rare word).
         found = (select(table.c.id).where(*(column.like(_contains(word), escape="\\") for word in words))
                  .order_by((table.c.id + 0).desc()))
-    return table.c.id.in_(found.limit(MATCH_LIMIT + 1))
+    return found.limit(MATCH_LIMIT + 1)
 
 
 def _contains(word: str) -> str:
