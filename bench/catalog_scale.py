@@ -427,10 +427,7 @@ def measure_pages(database_url: str, pages: list[Page], *, uploads: str | None =
     app = bench_app(database_url, uploads)
     resolved, _counter = resolve_paths(app, [HEALTHZ] + pages)
     with app.app_context():
-        from pageshop.extensions import db
-
-        db.session.remove()
-        db.engine.dispose()
+        db_engine_dispose()
     server = GunicornServer(database_url, workers=workers, extra_env=server_env)
     try:
         server.wait_until_up()
@@ -483,8 +480,22 @@ def run(database: str, server_url: str | None, size: int, args) -> list[Row]:
         uploads = os.path.join(tmp, "uploads")
         timings = seed(url, uploads, size)
         print(_seeded(database, size, timings), flush=True)
+        if args.queries_only:
+            app = bench_app(url, uploads)
+            resolved, _counter = resolve_paths(app, PAGES)
+            with app.app_context():
+                db_engine_dispose()
+            return [Row(page.label, path, 0, 0, 0, 0, queries, status)
+                    for page, path, status, queries in resolved]
         return measure_pages(url, PAGES, uploads=uploads, seconds=args.seconds,
                              connections=args.connections)
+
+
+def db_engine_dispose() -> None:
+    from pageshop.extensions import db
+
+    db.session.remove()
+    db.engine.dispose()
 
 
 def _seeded(database: str, size: int, timings: dict) -> str:
@@ -500,6 +511,8 @@ def main() -> None:
                         help="sqlite, postgresql or both (PostgreSQL only when reachable)")
     parser.add_argument("--seconds", type=float, default=3, help="load per page, seconds (3)")
     parser.add_argument("--connections", type=int, default=4, help="concurrent clients (4)")
+    parser.add_argument("--queries-only", action="store_true",
+                        help="only count each page's queries (in-process), no server and no load")
     parser.add_argument("--load", help=argparse.SUPPRESS)
     parser.add_argument("--cookie", help=argparse.SUPPRESS)
     args = parser.parse_args()
