@@ -38,7 +38,8 @@ def published_on(channel: str):
 
 def title_matches(query: str | None):
     """The SQL condition "the title contains every word of `query`", accents and case aside
-    ("macrame" finds "Macramé"); None for an empty query."""
+    ("macrame" finds "Macramé"), for the newest matches the search index gives (it is asked here,
+    once); None for an empty query."""
     words = query_words(clean_query(query))
     return matches(Product.__table__, words) if words else None
 
