@@ -4,9 +4,10 @@ A channel is "facebook" (the Page's Shop tab) or "online_store" (the store's own
 product is listed on a channel only when it is published there.
 
 Listings stay as fast with 100,000 products as with 1,000 (issue 12): a page is found by its
-neighbour (pageshop.listing: keyset pagination on the indexed (title, id), never OFFSET), counted
-only up to COUNT_LIMIT, searched through the trigram index (pageshop.search), and its variants come
-in one more query (selectinload).
+neighbour (pageshop.listing: keyset pagination on the indexed (title, id), never OFFSET) and
+counted only up to COUNT_LIMIT; a search takes the newest matches from the trigram index
+(pageshop.search) and pages through them in memory; a page's variants come in one more query
+(selectinload).
 """
 from __future__ import annotations
 
@@ -15,11 +16,12 @@ from sqlalchemy.orm import selectinload
 
 from flask_babel import gettext as _
 
+from . import search as search_index
 from .errors import DomainError
 from .extensions import db
-from .listing import ListingPage, count_up_to, cursor_of, keyset_page
+from .listing import ListingPage, count_up_to, cursor_of, keyset_page, page_of
 from .models import Collection, Product, Variant, product_collections
-from .search import matches, query_words
+from .search import fold, matches, newest_matches, query_words
 
 CHANNELS = ("facebook", "online_store")
 PER_PAGE = 24
@@ -82,20 +84,30 @@ def shop_products(channel: str, q: str | None = None, collection: Collection | N
                   after: int | None = None, before: int | None = None, last: bool = False,
                   per_page: int = PER_PAGE) -> ProductPage:
     """A page of the products published to `channel`, by title; optionally only those of one
-    collection and those whose title contains the words of `q`.
+    collection and those whose title contains the words of `q` (the newest MATCH_LIMIT of them).
 
     The first page by default; with `after` (a product's id) the page that follows that product,
     with `before` the page that precedes it, with `last` the last page. A cursor that names no
     product is ignored."""
     conditions = [published_on(channel)]
-    if (matched := title_matches(q)) is not None:
-        conditions.append(matched)
     if collection is not None:
         conditions.append(_in_collection(collection))
+    with_variants = selectinload(Product.variants)
+    if words := query_words(clean_query(q)):
+        # A search's matches are few (MATCH_LIMIT at most): ordered and paged here, then loaded.
+        found = db.session.execute(
+            newest_matches(Product.__table__, words, [Product.title], conditions)).all()
+        page = page_of([((fold(title), row_id), row_id) for row_id, title in found], per_page,
+                       after=after, before=before, last=last)
+        page.count_limit = search_index.MATCH_LIMIT
+        loaded = {product.id: product for product in db.session.scalars(
+            select(Product).where(Product.id.in_(page.items)).options(with_variants))}
+        page.items = [loaded[row_id] for row_id in page.items]
+        return page
     order = [Product.title, Product.id]
     cursor = cursor_of(Product, after or before, order)
     page = keyset_page(
-        select(Product).where(*conditions).options(selectinload(Product.variants)), order, per_page,
+        select(Product).where(*conditions).options(with_variants), order, per_page,
         after=cursor if after else None, before=cursor if before and not after else None, last=last)
     page.total = count_up_to(select(Product.id).where(*conditions))
     return page

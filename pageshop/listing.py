@@ -78,3 +78,22 @@ def keyset_page(statement: Select, columns: list, per_page: int, *, after: tuple
         rows.reverse()
         return ListingPage(rows, has_previous=more, has_next=before is not None)
     return ListingPage(rows, has_previous=after is not None, has_next=more)
+
+
+def page_of(keyed: list[tuple[Any, int]], per_page: int, *, after: int | None = None,
+            before: int | None = None, last: bool = False, descending: bool = False) -> ListingPage:
+    """A page of a short list held in memory (a search's newest matches): `keyed` holds each row's
+    (sort key, id). The page's items are ids, in order, for the caller to load; a cursor that names
+    no row of the list is ignored; `total` is the list's length."""
+    ordered = [row_id for _key, row_id in sorted(keyed, reverse=descending)]
+    position = {row_id: n for n, row_id in enumerate(ordered)}
+    if after in position:
+        start = position[after] + 1
+    elif before in position:
+        start = max(0, position[before] - per_page)
+    elif last:
+        start = max(0, len(ordered) - per_page)
+    else:
+        start = 0
+    return ListingPage(ordered[start:start + per_page], has_previous=start > 0,
+                       has_next=start + per_page < len(ordered), total=len(ordered))

@@ -12,16 +12,16 @@ from urllib.parse import quote, urlsplit
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import false, or_, update
+from sqlalchemy import update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from . import clock, events
 from .business_days import add_business_days
 from .errors import DomainError, NotAllowed
 from .extensions import db
-from .listing import ListingPage, cursor_of, keyset_page
+from .listing import ListingPage, cursor_of, keyset_page, page_of
 from .models import Email, Order, OrderEvent, Store
-from .search import fold, matches, query_words
+from .search import fold, newest_matches, query_words
 
 ORDERS_PER_PAGE = 25
 
@@ -209,10 +209,10 @@ def search_orders(query: str = "", status: str = "", channel: str = "", after: i
     if channel in CHANNEL_LABELS:
         conditions.append(Order.sales_channel == channel)
     query = (query or "").strip()
-    order = [Order.placed_at, Order.id]
-    cursor = cursor_of(Order, after or before, order)
 
     def page(*found):
+        order = [Order.placed_at, Order.id]
+        cursor = cursor_of(Order, after or before, order)
         return keyset_page(db.select(Order).where(*conditions, *found), order, per_page,
                            descending=True, after=cursor if after else None,
                            before=cursor if before and not after else None, last=last)
@@ -223,11 +223,19 @@ def search_orders(query: str = "", status: str = "", channel: str = "", after: i
         if by_email.items:
             return by_email
     if query:
-        found = [matches(Order.__table__, words)] if (words := query_words(query)) else []
+        # The newest matches of the words and the order with that number, paged here (few).
+        words = query_words(query)
+        found = db.session.execute(newest_matches(
+            Order.__table__, words, [Order.placed_at], conditions)).all() if words else []
         number = query.lstrip("#").strip()
         if number.isascii() and number.isdigit() and len(number) < 10:
-            found.append(Order.number == int(number))
-        return page(or_(*found) if found else false())
+            found += db.session.execute(
+                db.select(Order.id, Order.placed_at).where(Order.number == int(number), *conditions)).all()
+        listed = page_of([((placed_at, row_id), row_id) for row_id, placed_at in set(found)], per_page,
+                         after=after, before=before, last=last, descending=True)
+        loaded = {o.id: o for o in db.session.scalars(db.select(Order).where(Order.id.in_(listed.items)))}
+        listed.items = [loaded[row_id] for row_id in listed.items]
+        return listed
     return page()
 
 

@@ -38,15 +38,16 @@ def query_words(query: str | None) -> list[str]:
 
 def matches(table: Table, words: list[str]):
     """The SQL condition "the row is one of the newest MATCH_LIMIT (plus one) rows whose folded text
-    contains every word". The index is asked once, here, for their ids: a common word may match a
-    tenth of the table, and taking only the newest matches keeps a search's cost flat however large
-    the table grows; the page and its count then look the few ids up by key."""
+    contains every word". The index is asked once, here, for their ids; the caller's query then
+    looks the few up by key."""
     return table.c.id.in_(list(db.session.scalars(newest_matches(table, words))))
 
 
-def newest_matches(table: Table, words: list[str]) -> Select:
-    """The ids of the newest MATCH_LIMIT (plus one) rows whose folded text contains every word,
-    newest first, found through the index."""
+def newest_matches(table: Table, words: list[str], columns=(), conditions=()) -> Select:
+    """The id (and `columns`) of the newest MATCH_LIMIT (plus one) rows that meet `conditions` and
+    whose folded text contains every word, newest first, found through the index. A common word
+    may match a tenth of the table: taking only the newest matches keeps a search's cost flat
+    however large the table grows."""
     column: Column = table.c.search_text
     indexed = [word for word in words if len(word) >= TRIGRAM]
     if db.engine.dialect.name == "sqlite" and indexed:
@@ -54,17 +55,18 @@ def newest_matches(table: Table, words: list[str]) -> Select:
         # One FTS5 phrase per word, quoted: the words' own quotes and operators are letters.
         phrases = " ".join('"' + word.replace('"', '""') + '"' for word in indexed)
         rowid = literal_column("rowid")
-        found = (select(rowid).select_from(text(fts))
-                 .where(text(f"{fts} MATCH :phrases").bindparams(phrases=phrases),
-                        *(literal_column("search_text").like(_contains(word), escape="\\")
-                          for word in words if len(word) < TRIGRAM))
-                 .order_by(rowid.desc()))
-    else:
-        # PostgreSQL's GIN index finds the rows of LIKE '%word%' ("id + 0": not by walking the
-        # primary key newest first in search of a rare word).
-        found = (select(table.c.id).where(*(column.like(_contains(word), escape="\\") for word in words))
-                 .order_by((table.c.id + 0).desc()))
-    return found.limit(MATCH_LIMIT + 1)
+        newest = (select(rowid).select_from(text(fts))
+                  .where(text(f"{fts} MATCH :phrases").bindparams(phrases=phrases),
+                         *(literal_column("search_text").like(_contains(word), escape="\\")
+                           for word in words if len(word) < TRIGRAM))
+                  .order_by(rowid.desc()).limit(MATCH_LIMIT + 1))
+        return (select(table.c.id, *columns).where(table.c.id.in_(newest), *conditions)
+                .order_by(table.c.id.desc()))
+    # PostgreSQL's GIN index finds the rows of LIKE '%word%' ("id + 0": not by walking the primary
+    # key newest first in search of a rare word).
+    return (select(table.c.id, *columns)
+            .where(*(column.like(_contains(word), escape="\\") for word in words), *conditions)
+            .order_by((table.c.id + 0).desc()).limit(MATCH_LIMIT + 1))
 
 
 def _contains(word: str) -> str:

@@ -3,7 +3,7 @@ import re
 
 from sqlalchemy import event
 
-from pageshop import catalog, listing
+from pageshop import catalog, listing, search
 from pageshop.extensions import db
 from pageshop.models import Product, Store
 
@@ -241,6 +241,7 @@ def test_shop_products_pages_follow_each_other(app, store, make_product):
 
 def test_listings_count_up_to_a_limit(client, store, make_product, monkeypatch):
     monkeypatch.setattr(listing, "COUNT_LIMIT", 3)
+    monkeypatch.setattr(search, "MATCH_LIMIT", 3)
     for n in range(5):
         make_product(title=f"Mug {n}")
     assert catalog.shop_products("facebook").more_than_counted
