@@ -389,12 +389,16 @@ class QueryCounter:
 
     def queries(self, path: str) -> tuple[int, int]:
         """(HTTP status, statements) of a GET of `path`, after one warm-up request. Called inside an
-        app context, whose database session the requests share: it is renewed before the counted
-        one, as a real request starts with a new session."""
+        app context, whose database session and `g` the requests share: both are renewed before the
+        counted one, as a real request starts afresh."""
+        from flask import g
+
         from pageshop.extensions import db
 
         self.client.get(path)
         db.session.remove()
+        for name in list(vars(g)):  # what the warm-up cached for its request (the signed-in admin)
+            delattr(g, name)
         self.count = 0
         status = self.client.get(path).status_code
         db.session.remove()
