@@ -1,4 +1,5 @@
 """The one store of this installation."""
+from flask import g, has_request_context
 from sqlalchemy.orm import joinedload
 
 from .errors import DomainError
@@ -14,11 +15,12 @@ def get_store() -> Store:
 
 
 def find_store() -> Store | None:
-    """The store with its Page, read once per database session (a request): the view and every
-    template's header ask for them."""
-    store = db.session.info.get("store")
-    if store is None or store not in db.session:
-        store = db.session.scalars(db.select(Store).options(joinedload(Store.facebook_page))
-                                   .order_by(Store.id).limit(1)).first()
-        db.session.info["store"] = store
+    """The store with its Page, read once per request: the view and every template's header ask
+    for them."""
+    if has_request_context() and "the_store" in g:
+        return g.the_store
+    store = db.session.scalars(
+        db.select(Store).options(joinedload(Store.facebook_page)).order_by(Store.id).limit(1)).first()
+    if has_request_context() and store is not None:
+        g.the_store = store
     return store
