@@ -21,7 +21,7 @@ from .errors import DomainError
 from .extensions import db
 from .listing import ListingPage, count_up_to, cursor_of, keyset_page, page_of
 from .models import Collection, Product, Variant, product_collections
-from .search import fold, matches, newest_matches, query_words
+from .search import matches, newest_matches, query_words
 
 CHANNELS = ("facebook", "online_store")
 PER_PAGE = 24
@@ -96,8 +96,9 @@ def shop_products(channel: str, q: str | None = None, collection: Collection | N
     if words := query_words(clean_query(q)):
         # A search's matches are few (MATCH_LIMIT at most): ordered and paged here, then loaded.
         found = db.session.execute(
-            newest_matches(Product.__table__, words, [Product.title], conditions)).all()
-        page = page_of([((fold(title), row_id), row_id) for row_id, title in found], per_page,
+            newest_matches(Product.__table__, words, [Product.search_text], conditions)).all()
+        # By title, as the listing: the folded title is at hand, and sorts without regard to case.
+        page = page_of([((folded, row_id), row_id) for row_id, folded in found], per_page,
                        after=after, before=before, last=last)
         page.count_limit = search_index.MATCH_LIMIT
         loaded = {product.id: product for product in db.session.scalars(
