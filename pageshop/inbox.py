@@ -110,20 +110,19 @@ def list_conversations(after: int | None = None, per_page: int = INBOX_PER_PAGE)
         undated.order_by(Conversation.id.desc()).limit(per_page + 1).subquery(),
     ]
     listed = aliased(Conversation, union_all(*(db.select(*part.c) for part in parts)).subquery())
-    conversations = list(db.session.scalars(
-        db.select(listed).options(joinedload(listed.page))
+    # Each one's last message id comes from the (conversation_id, id) index, one look each.
+    last_id = (db.select(func.max(Message.id)).where(Message.conversation_id == listed.id)
+               .scalar_subquery())
+    found = db.session.execute(
+        db.select(listed, last_id).options(joinedload(listed.page))
         .order_by(listed.last_message_at.is_(None), listed.last_message_at.desc(), listed.id.desc())
-        .limit(per_page + 1)))
-    more = len(conversations) > per_page
-    conversations = conversations[:per_page]
-    last_ids = (
-        db.select(func.max(Message.id))
-        .where(Message.conversation_id.in_([c.id for c in conversations]))
-        .group_by(Message.conversation_id)
-    )
+        .limit(per_page + 1)).all()
+    more = len(found) > per_page
+    found = found[:per_page]
+    conversations = [conversation for conversation, _last_id in found]
+    last_ids = [message_id for _conversation, message_id in found if message_id is not None]
     last_messages = {m.conversation_id: m for m in db.session.scalars(
-        db.select(Message).where(Message.id.in_(last_ids))
-    )} if conversations else {}
+        db.select(Message).where(Message.id.in_(last_ids)))} if last_ids else {}
     rows = [InboxRow(c, last_messages.get(c.id)) for c in conversations]
     return ListingPage(rows, has_previous=cursor is not None, has_next=more)
 
