@@ -76,19 +76,22 @@ def inbox_helpers():
 
 @bp.get("/inbox")
 def inbox():
+    after = parse_id(request.args.get("after"))
+    conversations = list_conversations(after=after)
     return _page_or_block(
         "admin/inbox.html", {"inbox-list": "conversation_list"},
-        rows=list_conversations(), now=clock.now(),
+        rows=conversations.items, inbox_page=conversations, after=after, now=clock.now(),
         current_id=request.args.get("current", type=int),
     )
 
 
 def _conversation_page(conversation, status=200, reply_text="", reply_error=None):
     messages = list(conversation.messages)
+    conversations = list_conversations()
     return _page_or_block(
         "admin/conversation.html", {"reply-form": "reply_form"}, status,
         conversation=conversation, messages=messages, last_id=messages[-1].id if messages else 0,
-        rows=list_conversations(), current_id=conversation.id, now=clock.now(),
+        rows=conversations.items, inbox_page=conversations, current_id=conversation.id, now=clock.now(),
         saved_replies=list_saved_replies(), latest_order=latest_order(conversation),
         reply_text=reply_text, reply_error=reply_error,
     )

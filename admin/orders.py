@@ -6,7 +6,7 @@ from jinja2_fragments.flask import render_block
 from pageshop import clock
 from pageshop.countries import country_name
 from pageshop.errors import DomainError, NotAllowed
-from pageshop.ids import parse_page
+from pageshop.ids import parse_id
 from pageshop.orders import (
     CARRIERS,
     CHANNEL_LABELS,
@@ -50,8 +50,10 @@ def orders():
         "status": request.args.get("status", ""),
         "channel": request.args.get("channel", ""),
     }
-    page = parse_page(request.args.get("page"))
-    results = search_orders(filters["q"], filters["status"], filters["channel"], page)
+    results = search_orders(filters["q"], filters["status"], filters["channel"],
+                            after=parse_id(request.args.get("after")),
+                            before=parse_id(request.args.get("before")),
+                            last=request.args.get("page") == "last")
     return render_page_or_block("admin/orders.html", "results", "order-results",
                                 results=results, filters=filters, now=clock.now())
 

@@ -4,6 +4,8 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
+from pageshop.search import model_objects
+
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
 config = context.config
@@ -96,6 +98,8 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        # The search index's own tables and dialect-only indexes are made by hand in their revision.
+        conf_args.setdefault("include_object", model_objects(connection.dialect.name))
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),

@@ -3,43 +3,29 @@
 A channel is "facebook" (the Page's Shop tab) or "online_store" (the store's own website); a
 product is listed on a channel only when it is published there.
 
-Listings stay fast with 10,000 products: one COUNT, one page of rows (LIMIT/OFFSET, ordered by the
-indexed title), and the page's variants in one more query (selectinload).
+Listings stay as fast with 100,000 products as with 1,000 (issue 12): a page is found by its
+neighbour (pageshop.listing: keyset pagination on the indexed (title, id), never OFFSET) and
+counted only up to COUNT_LIMIT; a search takes the newest matches from the trigram index
+(pageshop.search) and pages through them in memory; a page's variants come in one more query
+(selectinload).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from flask_babel import gettext as _
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, literal, select
 from sqlalchemy.orm import selectinload
 
+from . import search as search_index
 from .errors import DomainError
 from .extensions import db
+from .listing import ListingPage, count_up_to, cursor_of, keyset_page, page_of
 from .models import Collection, Product, Variant, product_collections
+from .search import matches, newest_matches, query_words
 
 CHANNELS = ("facebook", "online_store")
 PER_PAGE = 24
 MAX_QUERY_LENGTH = 100
-
-
-@dataclass
-class ProductPage:
-    """One page of a product listing."""
-
-    items: list[Product]
-    total: int
-    page: int
-    pages: int
-    per_page: int
-
-    @property
-    def has_previous(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
+ProductPage = ListingPage
 
 
 def published_on(channel: str):
@@ -51,10 +37,12 @@ def published_on(channel: str):
     raise ValueError(f"unknown channel {channel!r}")
 
 
-def _title_matches(query: str):
-    # The shopper's % and _ are letters, not wildcards.
-    escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return Product.title.ilike(f"%{escaped}%", escape="\\")
+def title_matches(query: str | None):
+    """The SQL condition "the title contains every word of `query`", accents and case aside
+    ("macrame" finds "Macramé"), for the newest matches the search index gives (it is asked here,
+    once); None for an empty query."""
+    words = query_words(clean_query(query))
+    return matches(Product.__table__, words) if words else None
 
 
 def clean_query(query: str | None) -> str:
@@ -78,43 +66,51 @@ def get_collection(handle: str) -> Collection | None:
 
 def published_collections(channel: str) -> list[Collection]:
     """Collections with at least one product published to the channel, by title."""
-    has_products = (
-        select(product_collections.c.collection_id)
-        .join(Product, Product.id == product_collections.c.product_id)
-        .where(published_on(channel))
+    # LIMIT 1 stops at a collection's first published product (EXISTS let PostgreSQL hash them all).
+    a_published_product = (
+        select(literal(1))
+        .select_from(product_collections.join(Product, Product.id == product_collections.c.product_id))
+        .where(product_collections.c.collection_id == Collection.id, published_on(channel))
+        .limit(1).scalar_subquery()
     )
     return list(db.session.scalars(
-        select(Collection).where(Collection.id.in_(has_products)).order_by(Collection.title, Collection.id)
+        select(Collection).where(a_published_product.is_not(None))
+        .order_by(Collection.title, Collection.id)
     ))
 
 
-def shop_products(channel: str, q: str | None = None, collection_handle: str | None = None,
-                  page: int = 1, per_page: int = PER_PAGE) -> ProductPage:
+def shop_products(channel: str, q: str | None = None, collection: Collection | None = None,
+                  after: int | None = None, before: int | None = None, last: bool = False,
+                  per_page: int = PER_PAGE) -> ProductPage:
     """A page of the products published to `channel`, by title; optionally only those of one
-    collection and those whose title contains `q`. An unknown collection lists nothing; a page
-    past the end shows the last one."""
-    conditions = [published_on(channel)]
-    query = clean_query(q)
-    if query:
-        conditions.append(_title_matches(query))
-    if collection_handle:
-        collection = get_collection(collection_handle)
-        if collection is None:
-            return ProductPage(items=[], total=0, page=1, pages=1, per_page=per_page)
-        conditions.append(_in_collection(collection))
+    collection and those whose title contains the words of `q` (the newest MATCH_LIMIT of them).
 
-    total = db.session.scalar(select(func.count()).select_from(Product).where(*conditions)) or 0
-    pages = max(1, -(-total // per_page))
-    page = min(max(1, page), pages)
-    items = list(db.session.scalars(
-        select(Product)
-        .where(*conditions)
-        .options(selectinload(Product.variants))
-        .order_by(Product.title, Product.id)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ))
-    return ProductPage(items=items, total=total, page=page, pages=pages, per_page=per_page)
+    The first page by default; with `after` (a product's id) the page that follows that product,
+    with `before` the page that precedes it, with `last` the last page. A cursor that names no
+    product is ignored."""
+    conditions = [published_on(channel)]
+    if collection is not None:
+        conditions.append(_in_collection(collection))
+    with_variants = selectinload(Product.variants)
+    if words := query_words(clean_query(q)):
+        # A search's matches are few (MATCH_LIMIT at most): ordered and paged here, then loaded.
+        found = db.session.execute(
+            newest_matches(Product.__table__, words, [Product.search_text], conditions)).all()
+        # By title, as the listing: the folded title is at hand, and sorts without regard to case.
+        page = page_of([((folded, row_id), row_id) for row_id, folded in found], per_page,
+                       after=after, before=before, last=last)
+        page.count_limit = search_index.MATCH_LIMIT
+        loaded = {product.id: product for product in db.session.scalars(
+            select(Product).where(Product.id.in_(page.items)).options(with_variants))}
+        page.items = [loaded[row_id] for row_id in page.items]
+        return page
+    order = [Product.title, Product.id]
+    cursor = cursor_of(Product, after or before, order)
+    page = keyset_page(
+        select(Product).where(*conditions).options(with_variants), order, per_page,
+        after=cursor if after else None, before=cursor if before and not after else None, last=last)
+    page.total = count_up_to(select(Product.id).where(*conditions))
+    return page
 
 
 def featured_products(channel: str, limit: int = 4) -> list[Product]:
@@ -172,16 +168,15 @@ def check_available(variant: Variant, quantity: int, in_cart: int = 0) -> None:
 
 
 def search_products(query: str, limit: int = 10) -> list[Product]:
-    """Products published to Facebook whose title contains `query`, those in stock first
-    (Messenger's "Search products")."""
-    query = clean_query(query)
-    if not query:
+    """Products published to Facebook whose title contains the words of `query` (accents and case
+    aside), those in stock first (Messenger's "Search products")."""
+    matched = title_matches(query)
+    if matched is None:
         return []
-    in_stock = _in_stock()
     return list(db.session.scalars(
         select(Product)
-        .where(published_on("facebook"), _title_matches(query))
+        .where(published_on("facebook"), matched)
         .options(selectinload(Product.variants))
-        .order_by(in_stock.desc(), Product.title, Product.id)
+        .order_by(_in_stock().desc(), Product.title, Product.id)
         .limit(limit)
     ))

@@ -15,6 +15,7 @@ from .extensions import db
 from .images import delete_image, save_image
 from .models import Collection, DiscountCode, Product, Variant, product_collections
 from .money import parse_money
+from .search import matches, query_words
 from .validation import check_length
 
 PRODUCTS_PER_PAGE = 25
@@ -26,10 +27,6 @@ MAX_STOCK = 1_000_000
 def slugify(text: str) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", (text or "").lower()).strip("-")
     return slug[:100].strip("-")
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 # --- products ----------------------------------------------------------------------------
@@ -51,12 +48,13 @@ class VariantInput:
 
 
 def search_products(query: str = "", page: int = 1, per_page: int = PRODUCTS_PER_PAGE):
+    """The merchant's products by title; `query` finds the words of a title (accents and case
+    aside, through the search index) or a handle exactly."""
     select = db.select(Product).options(selectinload(Product.variants))
     query = (query or "").strip()
     if query:
-        like = f"%{_escape_like(query)}%"
-        select = select.where(or_(Product.title.ilike(like, escape="\\"),
-                                  Product.handle.ilike(like, escape="\\")))
+        select = select.where(or_(matches(Product.__table__, query_words(query)),
+                                  Product.handle == query.lower()))
     select = select.order_by(Product.title, Product.id)
     return db.paginate(select, page=max(page, 1), per_page=per_page, error_out=False)
 

@@ -12,11 +12,12 @@ from datetime import datetime, timedelta
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from sqlalchemy import func, or_
-from sqlalchemy.orm import joinedload
+from sqlalchemy import false, func, or_, tuple_, union_all
+from sqlalchemy.orm import aliased, joinedload
 
 from .errors import DomainError
 from .extensions import db
+from .listing import ListingPage
 from .messenger.conversations import messages_after
 from .messenger.transport import Outgoing, SendError, get_transport, remember_hold
 from .messenger.window import (
@@ -29,6 +30,7 @@ from .models import Conversation, Message, Order, Subscription
 
 # The Messenger Platform's limit for one text message.
 MAX_REPLY_LENGTH = 2000
+INBOX_PER_PAGE = 50
 
 WINDOW_LABELS = {
     "open": _l("Open"),
@@ -59,6 +61,10 @@ class InboxRow:
     conversation: Conversation
     last_message: Message | None
 
+    @property
+    def id(self) -> int:
+        return self.conversation.id
+
 
 def window_state(conversation: Conversation, now: datetime) -> WindowState:
     """Where the conversation stands: the one rule for the list, the page and `reply`."""
@@ -82,23 +88,44 @@ def format_time_left(left: timedelta) -> str:
     return _("%(minutes)d min left", minutes=minutes)
 
 
-def list_conversations() -> list[InboxRow]:
+def list_conversations(after: int | None = None, per_page: int = INBOX_PER_PAGE) -> ListingPage:
     """The conversations with all of the merchant's Pages, the most recent first, each with its last
-    message. A Page's conversations stay after the Messenger channel is removed or moved to another
-    Page: people can still write there (A6), so the merchant still sees them."""
-    conversations = list(db.session.scalars(
-        db.select(Conversation).options(joinedload(Conversation.page))
-        .order_by(Conversation.last_message_at.desc().nulls_last(), Conversation.id.desc())
-    ))
-    last_ids = (
-        db.select(func.max(Message.id))
-        .where(Message.conversation_id.in_([c.id for c in conversations]))
-        .group_by(Message.conversation_id)
-    )
+    message, a page at a time: the first, or the one after the conversation `after` names. A Page's
+    conversations stay after the Messenger channel is removed or moved to another Page: people can
+    still write there (A6), so the merchant still sees them."""
+    cursor = db.session.execute(
+        db.select(Conversation.last_message_at, Conversation.id).where(Conversation.id == after)
+    ).first() if after else None
+    # Those without any message yet come last. Each part is read in its own index's order, at
+    # most a page of each, in one query.
+    dated = db.select(Conversation).where(Conversation.last_message_at.is_not(None))
+    undated = db.select(Conversation).where(Conversation.last_message_at.is_(None))
+    if cursor is not None and cursor.last_message_at is not None:
+        dated = dated.where(tuple_(Conversation.last_message_at, Conversation.id) < tuple_(*cursor))
+    elif cursor is not None:
+        dated = dated.where(false())
+        undated = undated.where(Conversation.id < cursor.id)
+    parts = [
+        dated.order_by(Conversation.last_message_at.desc(), Conversation.id.desc())
+        .limit(per_page + 1).subquery(),
+        undated.order_by(Conversation.id.desc()).limit(per_page + 1).subquery(),
+    ]
+    listed = aliased(Conversation, union_all(*(db.select(*part.c) for part in parts)).subquery())
+    # Each one's last message id comes from the (conversation_id, id) index, one look each.
+    last_id = (db.select(func.max(Message.id)).where(Message.conversation_id == listed.id)
+               .scalar_subquery())
+    found = db.session.execute(
+        db.select(listed, last_id).options(joinedload(listed.page))
+        .order_by(listed.last_message_at.is_(None), listed.last_message_at.desc(), listed.id.desc())
+        .limit(per_page + 1)).all()
+    more = len(found) > per_page
+    found = found[:per_page]
+    conversations = [conversation for conversation, _last_id in found]
+    last_ids = [message_id for _conversation, message_id in found if message_id is not None]
     last_messages = {m.conversation_id: m for m in db.session.scalars(
-        db.select(Message).where(Message.id.in_(last_ids))
-    )} if conversations else {}
-    return [InboxRow(c, last_messages.get(c.id)) for c in conversations]
+        db.select(Message).where(Message.id.in_(last_ids)))} if last_ids else {}
+    rows = [InboxRow(c, last_messages.get(c.id)) for c in conversations]
+    return ListingPage(rows, has_previous=cursor is not None, has_next=more)
 
 
 def get_conversation(conversation_id: int) -> Conversation | None:

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -27,6 +28,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from . import clock
 from .extensions import db
+from .search import attach_indexes, fold
 
 
 class PasswordMixin:
@@ -149,6 +151,8 @@ product_collections = Table(
     db.metadata,
     Column("product_id", ForeignKey("products.id", ondelete="CASCADE"), primary_key=True),
     Column("collection_id", ForeignKey("collections.id", ondelete="CASCADE"), primary_key=True),
+    # A collection's products (the key starts with the product).
+    Index("ix_product_collections_collection_id", "collection_id", "product_id"),
 )
 
 
@@ -163,15 +167,25 @@ class Collection(db.Model):
     )
 
 
+def trigram_index(name: str) -> Index:
+    """PostgreSQL's trigram index on the folded search text (SQLite has its FTS5 table instead)."""
+    return Index(name, "search_text", postgresql_using="gin",
+                 postgresql_ops={"search_text": "gin_trgm_ops"}).ddl_if(dialect="postgresql")
+
+
 class Product(db.Model):
     __tablename__ = "products"
     __table_args__ = (
-        Index("ix_products_facebook_title", "published_facebook", "title"),
-        Index("ix_products_online_title", "published_online_store", "title"),
+        # (title, id): the listings' order, and their keyset pagination's cursor.
+        Index("ix_products_facebook_title", "published_facebook", "title", "id"),
+        Index("ix_products_online_title", "published_online_store", "title", "id"),
+        trigram_index("ix_products_search_text"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     handle: Mapped[str] = mapped_column(String(120), unique=True)
     title: Mapped[str] = mapped_column(String(200))
+    # The title folded for search (pageshop.search), set whenever the product is saved.
+    search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
     description: Mapped[str] = mapped_column(Text, default="")
     image_filename: Mapped[str | None] = mapped_column(String(255))
     published_online_store: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -271,6 +285,11 @@ class Order(db.Model):
             name="fulfillment_status",
         ),
         CheckConstraint("total_cents >= 0", name="total_not_negative"),
+        # Newest first, alone or within a status or channel: the list's order and keyset cursor.
+        Index("ix_orders_placed_at_id", "placed_at", "id"),
+        Index("ix_orders_status_placed_at", "fulfillment_status", "placed_at", "id"),
+        Index("ix_orders_channel_placed_at", "sales_channel", "placed_at", "id"),
+        trigram_index("ix_orders_search_text"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[int] = mapped_column(Integer, unique=True)
@@ -280,7 +299,7 @@ class Order(db.Model):
     idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
     sales_channel: Mapped[str] = mapped_column(String(20))
     checkout: Mapped[str] = mapped_column(String(10))
-    fulfillment_status: Mapped[str] = mapped_column(String(20), default="unfulfilled", index=True)
+    fulfillment_status: Mapped[str] = mapped_column(String(20), default="unfulfilled")
     financial_status: Mapped[str] = mapped_column(String(20), default="paid")
 
     email: Mapped[str] = mapped_column(String(254), index=True)
@@ -310,11 +329,15 @@ class Order(db.Model):
     tracking_number: Mapped[str | None] = mapped_column(String(120))
     tracking_url: Mapped[str | None] = mapped_column(String(500))
 
-    placed_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now, index=True)
+    placed_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
     fulfilled_at: Mapped[datetime | None] = mapped_column(DateTime)
     out_for_delivery_at: Mapped[datetime | None] = mapped_column(DateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime)
     ship_by: Mapped[date | None] = mapped_column(Date)  # Facebook checkout only
+    # Name and e-mail folded for the admin's search (pageshop.search), set whenever it is saved.
+    search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # The e-mail folded, so that a whole address finds its orders at once whatever its case.
+    search_email: Mapped[str] = mapped_column(String(254), default="", server_default="", index=True)
 
     lines: Mapped[list[OrderLine]] = relationship(
         back_populates="order", cascade="all, delete-orphan", order_by="OrderLine.id"
@@ -409,6 +432,8 @@ class Conversation(db.Model):
     __table_args__ = (
         UniqueConstraint("page_id", "facebook_account_id"),
         UniqueConstraint("page_id", "psid"),
+        # The inbox's order (latest message first) and its keyset cursor.
+        Index("ix_conversations_last_message_at_id", "last_message_at", "id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     page_id: Mapped[int] = mapped_column(ForeignKey("facebook_pages.id"))
@@ -426,7 +451,7 @@ class Conversation(db.Model):
     last_customer_action_at: Mapped[datetime | None] = mapped_column(DateTime)
     # The person's last own message.
     last_customer_message_at: Mapped[datetime | None] = mapped_column(DateTime)
-    last_message_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    last_message_at: Mapped[datetime | None] = mapped_column(DateTime)
     unread_count: Mapped[int] = mapped_column(Integer, default=0)
     # What the Page is waiting for from this person, e.g. "search_query".
     awaiting: Mapped[str | None] = mapped_column(String(40))
@@ -630,3 +655,30 @@ class WebhookDelivery(db.Model):
     processed_at: Mapped[datetime | None] = mapped_column(DateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+# --- search (pageshop.search) ----------------------------------------------------------------
+
+
+def product_search_text(title: str | None) -> str:
+    return fold(title)
+
+
+def order_search_text(first_name: str | None, last_name: str | None, email: str | None) -> str:
+    return fold(f"{first_name or ''} {last_name or ''} {email or ''}")
+
+
+@event.listens_for(Product, "before_insert")
+@event.listens_for(Product, "before_update")
+def _fold_product_title(_mapper, _connection, product: Product) -> None:
+    product.search_text = product_search_text(product.title)
+
+
+@event.listens_for(Order, "before_insert")
+@event.listens_for(Order, "before_update")
+def _fold_order_customer(_mapper, _connection, order: Order) -> None:
+    order.search_text = order_search_text(order.first_name, order.last_name, order.email)
+    order.search_email = fold(order.email)
+
+
+attach_indexes(db.metadata, [Product.__table__, Order.__table__])

@@ -12,14 +12,16 @@ from urllib.parse import quote, urlsplit
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, update
+from sqlalchemy import update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from . import clock, events
 from .business_days import add_business_days
 from .errors import DomainError, NotAllowed
 from .extensions import db
+from .listing import ListingPage, cursor_of, keyset_page, page_of
 from .models import Email, Order, OrderEvent, Store
+from .search import fold, newest_matches, query_words
 from .validation import check_length
 
 ORDERS_PER_PAGE = 25
@@ -167,20 +169,23 @@ class ShipBy:
     late: bool
 
 
-def ship_by_date(order: Order) -> date | None:
-    """The date a Facebook-checkout order must ship by; None for other orders."""
+def ship_by_date(order: Order, business_days: int | None = None) -> date | None:
+    """The date a Facebook-checkout order must ship by; None for other orders. `business_days`:
+    the store's ship-by days, when the caller has the store at hand (a list of orders)."""
     if order.ship_by is not None:
         return order.ship_by
     if not order.placed_with_facebook_checkout or order.placed_at is None:
         return None
-    store = db.session.scalars(db.select(Store).order_by(Store.id).limit(1)).first()
-    days = store.ship_by_business_days if store else 3
-    return add_business_days(order.placed_at, days).date()
+    if business_days is None:
+        store = db.session.scalars(db.select(Store).order_by(Store.id).limit(1)).first()
+        business_days = store.ship_by_business_days if store else 3
+    return add_business_days(order.placed_at, business_days).date()
 
 
-def ship_by_status(order: Order, now: datetime | None = None) -> ShipBy | None:
+def ship_by_status(order: Order, now: datetime | None = None,
+                   business_days: int | None = None) -> ShipBy | None:
     """The deadline and whether the order is late: still unfulfilled after its ship-by date."""
-    deadline = ship_by_date(order)
+    deadline = ship_by_date(order, business_days)
     if deadline is None:
         return None
     now = now or clock.now()
@@ -191,27 +196,46 @@ def ship_by_status(order: Order, now: datetime | None = None) -> ShipBy | None:
 # --- the admin's views of orders ---------------------------------------------------------
 
 
-def search_orders(query: str = "", status: str = "", channel: str = "", page: int = 1,
-                  per_page: int = ORDERS_PER_PAGE):
-    """Newest first; `query` matches the number (with or without #), name or e-mail."""
-    select = db.select(Order)
+def search_orders(query: str = "", status: str = "", channel: str = "", after: int | None = None,
+                  before: int | None = None, last: bool = False,
+                  per_page: int = ORDERS_PER_PAGE) -> ListingPage:
+    """Newest first; `query` finds the number (with or without #), or the words of a name or
+    e-mail (accents and case aside, through the search index). A page follows the order `after`
+    names, or precedes the order `before` names, or is the last (oldest) one; else the newest."""
+    conditions = []
     if status in STATUS_LABELS:
-        select = select.where(Order.fulfillment_status == status)
+        conditions.append(Order.fulfillment_status == status)
     if channel in CHANNEL_LABELS:
-        select = select.where(Order.sales_channel == channel)
+        conditions.append(Order.sales_channel == channel)
     query = (query or "").strip()
+
+    def page(*found):
+        order = [Order.placed_at, Order.id]
+        cursor = cursor_of(Order, after or before, order)
+        return keyset_page(db.select(Order).where(*conditions, *found), order, per_page,
+                           descending=True, after=cursor if after else None,
+                           before=cursor if before and not after else None, last=last)
+
+    if "@" in query and " " not in query:
+        # A whole address through its own index; part of one ("@example.com") as text below.
+        by_email = page(Order.search_email == fold(query))
+        if by_email.items:
+            return by_email
     if query:
+        # The newest matches of the words and the order with that number, paged here (few).
+        words = query_words(query)
+        found = db.session.execute(newest_matches(
+            Order.__table__, words, [Order.placed_at], conditions)).all() if words else []
         number = query.lstrip("#").strip()
-        like = f"%{_escape_like(query)}%"
-        conditions = [
-            Order.email.ilike(like, escape="\\"),
-            (Order.first_name + " " + Order.last_name).ilike(like, escape="\\"),
-        ]
         if number.isascii() and number.isdigit() and len(number) < 10:
-            conditions.append(Order.number == int(number))
-        select = select.where(or_(*conditions))
-    select = select.order_by(Order.placed_at.desc(), Order.id.desc())
-    return db.paginate(select, page=max(page, 1), per_page=per_page, error_out=False)
+            found += db.session.execute(
+                db.select(Order.id, Order.placed_at).where(Order.number == int(number), *conditions)).all()
+        listed = page_of([((placed_at, row_id), row_id) for row_id, placed_at in set(found)], per_page,
+                         after=after, before=before, last=last, descending=True)
+        loaded = {o.id: o for o in db.session.scalars(db.select(Order).where(Order.id.in_(listed.items)))}
+        listed.items = [loaded[row_id] for row_id in listed.items]
+        return listed
+    return page()
 
 
 def get_order(order_id: int) -> Order | None:
@@ -222,7 +246,3 @@ def order_emails(order: Order) -> list[Email]:
     return list(db.session.scalars(
         db.select(Email).where(Email.order_id == order.id).order_by(Email.created_at, Email.id)
     ))
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -1,5 +1,6 @@
-"""Demo data: `flask seed` makes the demo store, `flask seed --products N` adds N generated
-products for benchmarks. seed_demo() and add_generated_products() are used by tests and bench/."""
+"""Demo data: `flask seed` makes the demo store; `flask seed --products N --orders N
+--conversations N` adds generated products, orders and inbox conversations for benchmarks.
+seed_demo() and the add_generated_*() functions are used by tests and bench/."""
 from __future__ import annotations
 
 import os
@@ -20,14 +21,21 @@ from .extensions import db
 from .models import (
     AdminUser,
     Collection,
+    Conversation,
     DiscountCode,
     FacebookAccount,
     FacebookPage,
+    Message,
+    Order,
+    OrderEvent,
+    OrderLine,
     Product,
     ShippingRate,
     Store,
     Variant,
+    order_search_text,
     product_collections,
+    product_search_text,
 )
 
 DEMO_PASSWORD = "pageshop-demo"
@@ -308,6 +316,23 @@ MATERIALS = ["Wool", "Linen", "Cotton", "Leather", "Oak", "Walnut", "Ceramic", "
 NOUNS = ["Scarf", "Mug", "Blanket", "Tote", "Beanie", "Bowl", "Candle", "Sweater", "Socks",
          "Pillow", "Basket", "Wallet", "Apron", "Coaster Set", "Vase", "Mittens"]
 SIZES = ["S", "M", "L"]
+CHUNK = 2000  # rows per INSERT: bulk, yet a modest statement
+
+
+def insert_rows(model, rows: list[dict]) -> None:
+    """INSERT the rows (all with the same keys) in bulk: sqlite3's executemany runs in C; on
+    PostgreSQL an executemany costs a round trip per row, so the rows go in by COPY."""
+    if not rows:
+        return
+    if db.engine.dialect.name != "postgresql":
+        db.session.execute(insert(model), rows)
+        return
+    table = getattr(model, "__table__", model)
+    columns = list(rows[0])
+    cursor = db.session.connection().connection.driver_connection.cursor()
+    with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([row[column] for column in columns])
 
 
 def _slug(text: str) -> str:
@@ -332,14 +357,14 @@ def add_generated_products(count: int, seed: int | None = None) -> int:
     tag = _new_batch_tag()
     now = clock.now()
     collection_ids = list(db.session.scalars(select(Collection.id).order_by(Collection.id)))
-    chunk = 2000
-    for start in range(0, count, chunk):
+    for start in range(0, count, CHUNK):
         rows = []
-        for i in range(start, min(start + chunk, count)):
+        for i in range(start, min(start + CHUNK, count)):
             title = f"{rng.choice(ADJECTIVES)} {rng.choice(MATERIALS)} {rng.choice(NOUNS)} {i + 1}"
             rows.append({
                 "handle": f"{_slug(title)}-{tag}-{i + 1}",
                 "title": title,
+                "search_text": product_search_text(title),
                 "description": f"{title}: generated for benchmarks.",
                 "image_filename": None,
                 "published_facebook": True,
@@ -361,9 +386,141 @@ def add_generated_products(count: int, seed: int | None = None) -> int:
             if collection_ids:
                 links.append({"product_id": product_id,
                               "collection_id": collection_ids[product_id % len(collection_ids)]})
-        db.session.execute(insert(Variant), variants)
+        insert_rows(Variant, variants)
         if links:
-            db.session.execute(insert(product_collections), links)
+            insert_rows(product_collections, links)
+    db.session.commit()
+    return count
+
+
+FIRST_NAMES = ["Alex", "Sam", "Jordan", "Taylor", "Morgan", "Riley", "Casey", "Jamie", "Avery",
+               "Quinn", "Renée", "José", "Zoë", "Chloé", "Noah", "Emma", "Liam", "Olivia"]
+LAST_NAMES = ["Rivera", "Chen", "Müller", "García", "Smith", "Johnson", "Nguyen", "Kowalski",
+              "O'Brien", "Dubois", "Rossi", "Svensson", "Tanaka", "Patel", "Brown", "Lopez"]
+CITIES = [("Springfield", "IL", "62701"), ("Burlington", "VT", "05401"), ("Portland", "OR", "97201"),
+          ("Austin", "TX", "73301"), ("Boston", "MA", "02108"), ("Denver", "CO", "80202")]
+# (fulfillment status, weight): most generated orders are done, some wait for the merchant.
+ORDER_STATES = [("unfulfilled", 25), ("fulfilled", 15), ("out_for_delivery", 5), ("delivered", 55)]
+
+
+def generated_customer_email(n: int) -> str:
+    """The e-mail of generated customer `n`: benchmarks search for one of them."""
+    return f"customer{n}@example.com"
+
+
+def add_generated_orders(count: int, seed: int | None = None) -> int:
+    """Add `count` paid orders of generated customers (one to three lines each, placed over the last
+    year, in every fulfillment state and sales channel), in bulk; returns count."""
+    if count <= 0:
+        return 0
+    store = db.session.scalars(select(Store).order_by(Store.id).limit(1)).first()
+    if store is None:
+        raise ValueError("seed the demo store first")
+    rng = random.Random(seed)
+    variants = db.session.execute(
+        select(Variant.id, Variant.title, Variant.price_cents, Product.title)
+        .join(Product, Product.id == Variant.product_id).order_by(Variant.id).limit(5000)).all()
+    if not variants:
+        raise ValueError("add products first")
+    first_number = store.next_order_number
+    store.next_order_number = first_number + count
+    now = clock.now()
+    customers = max(1, count // 3)  # most customers order more than once
+    states = [state for state, _weight in ORDER_STATES]
+    weights = [weight for _state, weight in ORDER_STATES]
+    for start in range(0, count, CHUNK):
+        orders, picked = [], []
+        for i in range(start, min(start + CHUNK, count)):
+            customer = rng.randrange(customers)
+            first, last = FIRST_NAMES[customer % len(FIRST_NAMES)], LAST_NAMES[customer % len(LAST_NAMES)]
+            city, region, postal_code = CITIES[customer % len(CITIES)]
+            lines = rng.sample(variants, rng.choice((1, 1, 2, 3)))
+            quantities = [rng.choice((1, 1, 1, 2)) for _line in lines]
+            subtotal = sum(line[2] * quantity for line, quantity in zip(lines, quantities, strict=True))
+            channel = rng.choice(("facebook_checkout", "facebook_checkout", "online_store", "messenger"))
+            status = rng.choices(states, weights)[0]
+            placed_at = now - timedelta(minutes=(count - i) * 5 + rng.randrange(5))
+            shipped = status != "unfulfilled"
+            orders.append({
+                "number": first_number + i, "token": secrets.token_urlsafe(24),
+                "idempotency_key": secrets.token_urlsafe(12), "sales_channel": channel,
+                "checkout": "store" if channel == "online_store" else "facebook",
+                "fulfillment_status": status, "financial_status": "paid",
+                "email": generated_customer_email(customer), "first_name": first, "last_name": last,
+                "search_text": order_search_text(first, last, generated_customer_email(customer)),
+                "search_email": generated_customer_email(customer),
+                "address": f"{customer % 900 + 1} Main St", "city": city, "region": region,
+                "postal_code": postal_code, "country": "US", "currency": "USD",
+                "subtotal_cents": subtotal, "discount_cents": 0, "shipping_cents": 500,
+                "total_cents": subtotal + 500, "shipping_rate_name": "Standard",
+                "payment_gateway": "bogus", "payment_reference": f"gen-{first_number + i}",
+                "card_last_digits": "1", "page_id": store.facebook_page_id,
+                "carrier": "UPS" if shipped else None,
+                "tracking_number": f"1Z{first_number + i:010d}" if shipped else None,
+                "placed_at": placed_at,
+                "fulfilled_at": placed_at + timedelta(days=1) if shipped else None,
+                "delivered_at": placed_at + timedelta(days=4) if status == "delivered" else None,
+                "ship_by": (placed_at + timedelta(days=3)).date() if channel != "online_store" else None,
+            })
+            picked.append((lines, quantities, placed_at))
+        # The numbers find the new ids: RETURNING in parameter order is row by row on SQLite.
+        insert_rows(Order, orders)
+        ids = dict(db.session.execute(select(Order.number, Order.id).where(
+            Order.number.between(orders[0]["number"], orders[-1]["number"]))).all())
+        order_lines, order_events = [], []
+        for order, (lines, quantities, placed_at) in zip(orders, picked, strict=True):
+            order_id = ids[order["number"]]
+            for (variant_id, variant_title, price, product_title), quantity in zip(lines, quantities, strict=True):
+                order_lines.append({"order_id": order_id, "variant_id": variant_id,
+                                    "product_title": product_title, "variant_title": variant_title,
+                                    "price_cents": price, "quantity": quantity})
+            order_events.append({"order_id": order_id, "kind": "placed", "message": "Order placed",
+                                 "created_at": placed_at})
+        insert_rows(OrderLine, order_lines)
+        insert_rows(OrderEvent, order_events)
+    db.session.commit()
+    return count
+
+
+def add_generated_conversations(count: int, seed: int | None = None) -> int:
+    """Add `count` Messenger conversations with the store's Page (people known by their PSID), each
+    with a question and most with the Page's answer, in bulk; returns count."""
+    if count <= 0:
+        return 0
+    store = db.session.scalars(select(Store).order_by(Store.id).limit(1)).first()
+    if store is None or not (store.messenger_page_id or store.facebook_page_id):
+        raise ValueError("seed the demo store first")
+    page_id = store.messenger_page_id or store.facebook_page_id
+    rng = random.Random(seed)
+    tag = secrets.token_hex(3)
+    now = clock.now()
+    for start in range(0, count, CHUNK):
+        conversations, talks = [], []
+        for i in range(start, min(start + CHUNK, count)):
+            asked_at = now - timedelta(minutes=(count - i) * 7 + rng.randrange(7))
+            answered = rng.random() < 0.8
+            last_at = asked_at + timedelta(minutes=3) if answered else asked_at
+            conversations.append({
+                "page_id": page_id, "psid": f"gen-{tag}-{i + 1}",
+                "display_name": f"{FIRST_NAMES[i % len(FIRST_NAMES)]} {LAST_NAMES[i % len(LAST_NAMES)]}",
+                "last_customer_action_at": asked_at, "last_customer_message_at": asked_at,
+                "last_message_at": last_at, "unread_count": 0 if answered else 1, "created_at": asked_at,
+            })
+            talks.append((asked_at, answered))
+        insert_rows(Conversation, conversations)
+        ids = dict(db.session.execute(select(Conversation.psid, Conversation.id).where(
+            Conversation.psid.in_([c["psid"] for c in conversations]))).all())
+        messages = []
+        for conversation, (asked_at, answered) in zip(conversations, talks, strict=True):
+            conversation_id = ids[conversation["psid"]]
+            messages.append({"conversation_id": conversation_id, "direction": "in", "kind": "text",
+                             "text": "Hi! Do you ship to Canada?", "author": "customer",
+                             "created_at": asked_at})
+            if answered:
+                messages.append({"conversation_id": conversation_id, "direction": "out", "kind": "text",
+                                 "text": "We ship to the US only for now, sorry!", "author": "merchant",
+                                 "lane": "RESPONSE", "created_at": asked_at + timedelta(minutes=3)})
+        insert_rows(Message, messages)
     db.session.commit()
     return count
 
@@ -375,15 +532,20 @@ def register(app: Flask) -> None:
     @app.cli.command("seed")
     @click.option("--products", "products", type=click.IntRange(min=1), default=None,
                   help="Add this many generated products (for benchmarks).")
-    def seed_command(products: int | None) -> None:
-        """Load the demo store (once); with --products N, add N generated products."""
+    @click.option("--orders", "orders", type=click.IntRange(min=1), default=None,
+                  help="Add this many generated orders (for benchmarks).")
+    @click.option("--conversations", "conversations", type=click.IntRange(min=1), default=None,
+                  help="Add this many generated inbox conversations (for benchmarks).")
+    def seed_command(products: int | None, orders: int | None, conversations: int | None) -> None:
+        """Load the demo store (once); --products, --orders and --conversations N add N generated
+        rows of each."""
         try:
             seeded = db.session.scalar(select(func.count()).select_from(Store))
         except (OperationalError, ProgrammingError):
             db.session.rollback()
             raise click.ClickException("The database has no tables yet: run `flask db upgrade` first.")
         if seeded:
-            if products is None:
+            if not (products or orders or conversations):
                 click.echo("Already seeded: the store exists, nothing changed.")
                 return
         else:
@@ -398,3 +560,9 @@ def register(app: Flask) -> None:
         if products:
             add_generated_products(products)
             click.echo(f"Added {products} generated products.")
+        if orders:
+            add_generated_orders(orders)
+            click.echo(f"Added {orders} generated orders.")
+        if conversations:
+            add_generated_conversations(conversations)
+            click.echo(f"Added {conversations} generated conversations.")

@@ -1,6 +1,7 @@
 """S2 and S3: the Page's Shop tab, collections, the online store's catalog, product pages, and
 the uploaded product images."""
 from flask import abort, current_app, make_response, redirect, render_template, request, send_from_directory, url_for
+from flask_babel import format_number
 from flask_babel import gettext as _
 from jinja2_fragments.flask import render_block
 
@@ -46,13 +47,16 @@ def _listing(channel: str, template: str, endpoint: str, path_args: dict,
         if collection is None:
             abort(404)
     q = clean_query(request.args.get("q"))
-    products = shop_products(channel, q=q, collection_handle=collection_handle,
-                             page=_int_arg("page", 1))
+    products = shop_products(channel, q=q, collection=collection,
+                             after=parse_id(request.args.get("after")),
+                             before=parse_id(request.args.get("before")),
+                             last=request.args.get("page") == "last")
     # What the search form and the "Previous"/"Next" links keep besides the path.
     kept = {"collection": collection_handle} if "handle" not in path_args and collection_handle else {}
 
-    def page_url(page: int) -> str:
-        return url_for(endpoint, **path_args, **kept, q=q or None, page=page)
+    def page_url(**cursor) -> str:
+        """The first page, or the one a cursor names: after=id, before=id or page="last"."""
+        return url_for(endpoint, **path_args, **kept, q=q or None, **cursor)
 
     context.update(
         channel=channel,
@@ -63,6 +67,7 @@ def _listing(channel: str, template: str, endpoint: str, path_args: dict,
         form_action=url_for(endpoint, **path_args),
         hidden_args=kept,
         page_url=page_url,
+        count_limit=format_number(products.count_limit),
     )
     if request.headers.get("HX-Target") == RESULTS_TARGET:
         html = render_template("storefront/_shop_results.html", **context)

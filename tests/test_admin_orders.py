@@ -1,4 +1,5 @@
 """A3: the merchant's orders: list, filters, detail, fulfilment steps, ship-by deadline, e-mail log."""
+import re
 from datetime import datetime, timedelta
 
 import pytest
@@ -202,11 +203,31 @@ def test_pagination_25_per_page(client, signed_in, make_order, make_product):
         make_order(product=product)
     first = text(client.get("/admin/orders"))
     assert first.count('href="/admin/orders/') == 25
-    assert "Page 1 of 2" in first
-    second = text(client.get("/admin/orders?page=2"))
+    assert "#1027" in first and "#1003" in first and "#1002" not in first
+    assert 'rel="prev"' not in first
+    next_href = re.search(r'href="([^"]+)"[^>]*rel="next"', first).group(1).replace("&amp;", "&")
+    second = text(client.get(next_href))
     assert second.count('href="/admin/orders/') == 2
-    assert "#1001" in second
-    assert client.get("/admin/orders?page=99").status_code == 200
+    assert "#1002" in second and "#1001" in second and 'rel="next"' not in second
+    previous_href = re.search(r'href="([^"]+)"[^>]*rel="prev"', second).group(1).replace("&amp;", "&")
+    assert "#1027" in text(client.get(previous_href))
+    last = text(client.get("/admin/orders?page=last"))
+    assert "#1001" in last and "#1025" in last and "#1027" not in last
+    for junk in ("?page=99", "?after=abc", "?before=999999", "?after=-1", "?page=last&after=3"):
+        assert client.get("/admin/orders" + junk).status_code == 200
+
+
+def test_pages_keep_the_filters(client, signed_in, make_order, make_product):
+    product = make_product()
+    for n in range(60):  # the odd ones (#1002, #1004, ...) in Messenger
+        make_order(product=product, sales_channel="messenger" if n % 2 else "online_store")
+    first = text(client.get("/admin/orders?channel=messenger"))
+    assert "#1060" in first and "#1012" in first and "#1010" not in first and "#1059" not in first
+    next_href = re.search(r'href="([^"]+)"[^>]*rel="next"', first).group(1).replace("&amp;", "&")
+    assert "channel=messenger" in next_href
+    second = text(client.get(next_href))
+    assert second.count('href="/admin/orders/') == 5
+    assert "#1010" in second and "#1002" in second and "#1001" not in second
 
 
 def test_htmx_filter_swaps_only_the_results(client, signed_in, make_order):

@@ -9,6 +9,7 @@ from sqlalchemy import text
 
 from pageshop import create_app
 from pageshop.extensions import db
+from pageshop.search import model_objects
 
 
 @pytest.fixture
@@ -46,7 +47,8 @@ def test_migrations_match_the_models(empty_app):
     with empty_app.app_context():
         upgrade()
         with db.engine.connect() as conn:
-            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            context = MigrationContext.configure(conn, opts={"compare_type": True,
+                                                             "include_object": model_objects(conn.dialect.name)})
             differences = compare_metadata(context, db.metadata)
     assert differences == []
 

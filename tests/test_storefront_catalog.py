@@ -3,9 +3,9 @@ import re
 
 from sqlalchemy import event
 
-from pageshop import catalog
+from pageshop import catalog, listing, search
 from pageshop.extensions import db
-from pageshop.models import Store
+from pageshop.models import Product, Store
 
 
 def _set_store(**values):
@@ -165,18 +165,40 @@ def test_pagination_keeps_search_and_collection(client, store, make_product):
     assert "Tee 00" in html and "Tee 23" in html and "Tee 24" not in html
     assert "Previous</a>" not in html
     next_href = re.search(r'href="([^"]+)" rel="next"', html).group(1).replace("&amp;", "&")
-    assert "collection=tees" in next_href and "q=tee" in next_href and "page=2" in next_href
+    assert "collection=tees" in next_href and "q=tee" in next_href and "after=" in next_href
 
     html = client.get(next_href).get_data(as_text=True)
     assert "Tee 24" in html and "Tee 29" in html and "Tee 00" not in html
     assert "Other Tee" not in html
     assert "Next</a>" not in html
-    assert 'rel="prev"' in html
+    previous_href = re.search(r'href="([^"]+)" rel="prev"', html).group(1).replace("&amp;", "&")
+    assert "collection=tees" in previous_href and "q=tee" in previous_href
+
+    html = client.get(previous_href).get_data(as_text=True)
+    assert "Tee 00" in html and "Tee 23" in html and "Tee 24" not in html
+
+
+def test_last_page_and_back_to_the_first(client, store, make_product):
+    for n in range(50):
+        make_product(title=f"Mug {n:02d}")
+    html = client.get("/shop").get_data(as_text=True)
+    assert "50 products" in html
+    last_href = re.search(r'href="([^"]+)" rel="last"', html).group(1).replace("&amp;", "&")
+    html = client.get(last_href).get_data(as_text=True)
+    assert "Mug 26" in html and "Mug 49" in html and "Mug 25" not in html
+    assert 'rel="next"' not in html and 'rel="last"' not in html
+    previous_href = re.search(r'href="([^"]+)" rel="prev"', html).group(1).replace("&amp;", "&")
+    html = client.get(previous_href).get_data(as_text=True)
+    assert "Mug 02" in html and "Mug 25" in html and "Mug 01" not in html and "Mug 26" not in html
+    first_href = re.search(r'href="([^"]+)" rel="first"', html).group(1).replace("&amp;", "&")
+    html = client.get(first_href).get_data(as_text=True)
+    assert "Mug 00" in html and "Mug 23" in html and 'rel="prev"' not in html
 
 
 def test_bad_page_numbers_do_not_fail(client, store, make_product):
     make_product(title="Only Tee")
-    for query in ("?page=abc", "?page=-3", "?page=999", "?page=0"):
+    for query in ("?page=abc", "?page=-3", "?page=999", "?page=0", "?after=abc", "?before=-3",
+                  "?after=999999999", "?before=99999999999999", "?after=0"):
         response = client.get("/shop" + query)
         assert response.status_code == 200
         assert "Only Tee" in response.get_data(as_text=True)
@@ -201,13 +223,32 @@ def test_listing_queries_do_not_grow_with_products(app, client, store, make_prod
 # --- catalog functions -------------------------------------------------------------------
 
 
-def test_shop_products_pages(app, store, make_product):
+def test_shop_products_pages_follow_each_other(app, store, make_product):
+    mugs = [make_product(title=f"Mug {n}") for n in range(5)]
+    first = catalog.shop_products("facebook", per_page=2)
+    assert [p.title for p in first.items] == ["Mug 0", "Mug 1"]
+    assert first.total == 5 and not first.has_previous and first.has_next
+    second = catalog.shop_products("facebook", after=first.last_id, per_page=2)
+    assert [p.title for p in second.items] == ["Mug 2", "Mug 3"]
+    assert second.has_previous and second.has_next
+    last = catalog.shop_products("facebook", last=True, per_page=2)
+    assert [p.title for p in last.items] == ["Mug 3", "Mug 4"]
+    assert last.has_previous and not last.has_next
+    back = catalog.shop_products("facebook", before=mugs[2].id, per_page=2)
+    assert [p.title for p in back.items] == ["Mug 0", "Mug 1"]
+    assert not back.has_previous and back.has_next
+
+
+def test_listings_count_up_to_a_limit(client, store, make_product, monkeypatch):
+    monkeypatch.setattr(listing, "COUNT_LIMIT", 3)
+    monkeypatch.setattr(search, "MATCH_LIMIT", 3)
     for n in range(5):
         make_product(title=f"Mug {n}")
-    page = catalog.shop_products("facebook", page=2, per_page=2)
-    assert [p.title for p in page.items] == ["Mug 2", "Mug 3"]
-    assert (page.total, page.page, page.pages) == (5, 2, 3)
-    assert page.has_previous and page.has_next
+    assert catalog.shop_products("facebook").more_than_counted
+    assert listing.count_up_to(db.select(Product.id)) == 4
+    assert "More than 3 products" in client.get("/shop").get_data(as_text=True)
+    assert 'More than 3 products match "mug"' in client.get("/shop?q=mug").get_data(as_text=True)
+    assert '2 products match "mug 1"' not in client.get("/shop?q=mug+1").get_data(as_text=True)
 
 
 def test_search_products_for_messenger(app, store, make_product):

@@ -7,11 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import case
 
+from ..catalog import search_products
 from ..errors import DomainError
 from ..extensions import db
-from ..models import Conversation, FacebookAccount, Message, Product, Store, Variant
+from ..models import Conversation, FacebookAccount, Message, Product, Store
 from ..money import format_money
 from .compose import absolute_url
 from .conversations import find_conversation, open_conversation, record_incoming
@@ -196,20 +196,8 @@ def search_answer(query: str) -> tuple[str, dict | None]:
 
 
 def find_products(query: str) -> list[Product]:
-    try:
-        from ..catalog import search_products  # the catalog's own search, when it exists
-    except ImportError:
-        search_products = None
-    if search_products is not None:
-        return list(search_products(query, limit=SEARCH_LIMIT))
-    like = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    in_stock = db.select(Variant.id).where(Variant.product_id == Product.id, Variant.stock > 0).exists()
-    return list(db.session.scalars(
-        db.select(Product)
-        .where(Product.published_facebook.is_(True), Product.title.ilike(like, escape="\\"))
-        .order_by(case((in_stock, 0), else_=1), Product.title)
-        .limit(SEARCH_LIMIT)
-    ))
+    """The Shop tab's own search: accents and case folded, through the search index."""
+    return search_products(query, limit=SEARCH_LIMIT)
 
 
 def conversation_messages(conversation: Conversation | None, after_id: int = 0) -> list[Message]:
