@@ -22,10 +22,10 @@ from pageshop.catalog_admin import (
 from pageshop.errors import DomainError
 from pageshop.ids import parse_id, parse_page
 from pageshop.money import format_money
+from pageshop.templating import render_page
 
 from . import bp
 from .forms import CollectionForm, DiscountForm, ProductForm, TokenForm, add_error
-from .orders import render_page_or_block
 
 
 def _or_404(thing):
@@ -61,8 +61,8 @@ def products():
     query = request.args.get("q", "").strip()
     page = parse_page(request.args.get("page"))
     results = search_products(query, page)
-    return render_page_or_block("admin/products.html", "results", "product-results",
-                                results=results, filters={"q": query})
+    return render_page("admin/products.html", {"product-results": "results"},
+                       results=results, filters={"q": query})
 
 
 def _product_form_data(product) -> dict:

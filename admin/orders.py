@@ -1,7 +1,6 @@
 """A3: the merchant's orders: the list, the detail with its actions, and the order status page (A4)."""
-from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from jinja2_fragments.flask import render_block
 
 from pageshop import clock
 from pageshop.countries import country_name
@@ -20,21 +19,10 @@ from pageshop.orders import (
     search_orders,
     ship_by_status,
 )
+from pageshop.templating import render_page
 
 from . import bp
 from .forms import FulfillForm, TokenForm, add_error
-
-
-def render_page_or_block(template: str, block: str, target: str, **context):
-    """The whole page, or only `block` when htmx asks to swap the element `target`."""
-    if request.headers.get("HX-Target") == target:
-        html = render_block(template, block, **context)
-    else:
-        html = render_template(template, **context)
-    response = make_response(html)
-    response.vary.add("HX-Request")
-    response.vary.add("HX-Target")
-    return response
 
 
 @bp.context_processor
@@ -54,8 +42,8 @@ def orders():
                             after=parse_id(request.args.get("after")),
                             before=parse_id(request.args.get("before")),
                             last=request.args.get("page") == "last")
-    return render_page_or_block("admin/orders.html", "results", "order-results",
-                                results=results, filters=filters, now=clock.now())
+    return render_page("admin/orders.html", {"order-results": "results"},
+                       results=results, filters=filters, now=clock.now())
 
 
 def _order_or_404(order_id: int):
