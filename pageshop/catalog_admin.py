@@ -10,10 +10,11 @@ from sqlalchemy import func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from .discounts import normalize_code
 from .errors import DomainError
 from .extensions import db
 from .images import delete_image, save_image
-from .models import Collection, DiscountCode, Product, Variant, product_collections
+from .models import DEFAULT_VARIANT_TITLE, Collection, DiscountCode, Product, Variant, product_collections
 from .money import parse_money
 from .search import matches, query_words
 from .validation import check_length
@@ -111,7 +112,7 @@ def save_product(product: Product | None, *, title: str, handle: str = "", descr
         variant = by_id.get(row.id) if row.id else None
         if variant is None:
             variant = Variant(title=row.title, price_cents=price_cents, stock=stock)
-        variant.title = row.title.strip() or "Default"
+        variant.title = row.title.strip() or DEFAULT_VARIANT_TITLE
         variant.price_cents = price_cents
         variant.stock = stock
         keep.append(variant)
@@ -247,11 +248,6 @@ def all_discounts() -> list[DiscountCode]:
 
 def get_discount(discount_id: int) -> DiscountCode | None:
     return db.session.get(DiscountCode, discount_id)
-
-
-def normalize_code(code: str | None) -> str:
-    """Codes are matched case-insensitively: kept upper-case, without spaces."""
-    return "".join((code or "").split()).upper()
 
 
 def parse_datetime(text: str | None, field: str) -> datetime | None:

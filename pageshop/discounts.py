@@ -11,6 +11,7 @@ from .models import DiscountCode
 
 
 def normalize_code(code: str | None) -> str:
+    """Codes are matched case-insensitively: kept upper-case, without spaces."""
     return "".join((code or "").split()).upper()
 
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from flask import Flask, Response, make_response, redirect, render_template, request
 from jinja2_fragments.flask import render_block, render_blocks
 
+from .models import shown_variant_title
 from .money import format_money
 from .sessions import current_admin, current_facebook_account
 from .store import find_store
@@ -51,6 +52,7 @@ def register_templating(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = format_datetime
     app.jinja_env.filters["date"] = format_date
     app.jinja_env.filters["under_white_text"] = under_white_text
+    app.jinja_env.filters["shown_variant_title"] = shown_variant_title
 
     @app.context_processor
     def shop_context():
