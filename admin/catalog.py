@@ -1,4 +1,6 @@
 """A2: the catalog: products (variants, image, publishing), collections, discount codes."""
+from decimal import Decimal
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from wtforms import SelectChoice
@@ -21,7 +23,8 @@ from pageshop.catalog_admin import (
 )
 from pageshop.errors import DomainError
 from pageshop.ids import parse_id, parse_page
-from pageshop.money import format_money
+from pageshop.models import DiscountKind
+from pageshop.money import from_cents
 from pageshop.templating import render_page
 
 from . import bp
@@ -41,10 +44,13 @@ def _show_error(form, exc: DomainError) -> str | None:
 
 def _save_posted(form, thing, save, render, message, next_url):
     """The POST of a new (`thing` None) or edit form: save, flash `message`, redirect to `next_url`
-    (303); or, on a domain error, the form again with the error beside its field (422).
+    (303); or, when a field or the domain refuses it, the form again with the error beside its
+    field (422).
 
     `message` and `next_url` are given the saved thing: a new one has its title and id only then.
     """
+    if not form.validate_on_submit():
+        return render(form, thing, None, 422)
     try:
         saved = save(form, thing)
     except DomainError as exc:
@@ -73,34 +79,32 @@ def _product_form_data(product) -> dict:
         "collections": [c.id for c in product.collections],
         "published_online_store": product.published_online_store,
         "published_facebook": product.published_facebook,
-        "variants": [
-            {"id": str(v.id), "title": v.title, "price": format_money(v.price_cents, "").strip(),
-             "stock": str(v.stock)}
-            for v in product.variants
-        ],
+        "variants": [{"id": str(v.id), "title": v.title, "price": from_cents(v.price_cents), "stock": v.stock}
+                     for v in product.variants],
     }
 
 
 def _render_product_form(form, product=None, error=None, status=200):
     form.collections.choices = [SelectChoice(c.id, c.title) for c in all_collections()]
-    if not any(row.form.id.data in (None, "") and not (row.form.title.data or row.form.price.data)
-               for row in form.variants):
+    if not any(row.form.blank for row in form.variants):
         form.variants.append_entry()  # a blank row to add a variant
     return render_template("admin/product_form.html", form=form, product=product, error=error,
                            delete_form=TokenForm()), status
 
 
 def _variant_inputs(form) -> list[VariantInput]:
+    """The rows to keep: neither empty nor ticked Remove."""
     rows = []
     for row in form.variants:
+        if row.form.blank or row.form.remove.data:
+            continue
         raw_id = (row.form.id.data or "").strip()
         rows.append(VariantInput(
             # A garbled id is no variant of this product (-1, refused), not a new one replacing it.
             id=(parse_id(raw_id) or -1) if raw_id else None,
             title=row.form.title.data or "",
-            price=row.form.price.data or "",
-            stock=row.form.stock.data or "",
-            remove=bool(row.form.remove.data),
+            price_cents=row.form.price.cents,
+            stock=row.form.stock.data or 0,
         ))
     return rows
 
@@ -111,7 +115,7 @@ def _save_product_from(form, product):
         title=form.title.data,
         handle=form.handle.data,
         description=form.description.data,
-        collection_ids=[i for i in map(parse_id, request.form.getlist("collections")) if i],
+        collection_ids=[i for i in form.collections.data or [] if i],
         online_store=form.published_online_store.data,
         facebook=form.published_facebook.data,
         variants=_variant_inputs(form),
@@ -212,7 +216,7 @@ def discounts():
 
 def _save_discount_from(form, discount):
     return save_discount(
-        discount, code=form.code.data, kind=form.kind.data, value=form.value.data,
+        discount, code=form.code.data, kind=form.kind.data, value=form.discount_value,
         starts_at=form.starts_at.data, ends_at=form.ends_at.data, usage_limit=form.usage_limit.data,
     )
 
@@ -245,11 +249,10 @@ def edit_discount(discount_id):
     form = DiscountForm(data={
         "code": discount.code,
         "kind": discount.kind,
-        "value": str(discount.value) if discount.kind == "percentage"
-        else format_money(discount.value, "").strip(),
-        "starts_at": discount.starts_at.strftime("%Y-%m-%dT%H:%M") if discount.starts_at else "",
-        "ends_at": discount.ends_at.strftime("%Y-%m-%dT%H:%M") if discount.ends_at else "",
-        "usage_limit": str(discount.usage_limit) if discount.usage_limit is not None else "",
+        "value": Decimal(discount.value) if discount.kind == DiscountKind.PERCENTAGE else from_cents(discount.value),
+        "starts_at": discount.starts_at,
+        "ends_at": discount.ends_at,
+        "usage_limit": discount.usage_limit,
     })
     return _render_discount_form(form, discount)
 

@@ -258,10 +258,15 @@ class Variant(db.Model):
     product: Mapped[Product] = relationship(back_populates="variants")
 
 
+class DiscountKind(StrEnum):
+    PERCENTAGE = "percentage"  # value: percent off, 1 to 100
+    FIXED = "fixed"  # value: cents off
+
+
 class DiscountCode(db.Model):
     __tablename__ = "discount_codes"
     __table_args__ = (
-        CheckConstraint("kind IN ('percentage','fixed')", name="kind"),
+        CheckConstraint(one_of("kind", DiscountKind), name="kind"),
         CheckConstraint("value > 0", name="value_positive"),
         CheckConstraint("kind != 'percentage' OR value <= 100", name="percentage_max"),
         CheckConstraint("usage_limit IS NULL OR times_used <= usage_limit", name="usage_limit"),
