@@ -1,7 +1,7 @@
 """A2: the catalog: products (variants, image, publishing), collections, discount codes."""
 from decimal import Decimal
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from wtforms import SelectChoice
 
@@ -13,28 +13,20 @@ from pageshop.catalog_admin import (
     delete_collection,
     delete_discount,
     delete_product,
-    get_collection,
-    get_discount,
-    get_product,
+    list_products,
     save_collection,
     save_discount,
     save_product,
-    search_products,
 )
 from pageshop.errors import DomainError
+from pageshop.extensions import db
 from pageshop.ids import parse_id, parse_page
-from pageshop.models import DiscountKind
+from pageshop.models import Collection, DiscountCode, DiscountKind, Product
 from pageshop.money import from_cents
 from pageshop.templating import render_page
 
 from . import bp
 from .forms import CollectionForm, DiscountForm, ProductForm, TokenForm, add_error
-
-
-def _or_404(thing):
-    if thing is None:
-        abort(404)
-    return thing
 
 
 def _show_error(form, exc: DomainError) -> str | None:
@@ -66,7 +58,7 @@ def _save_posted(form, thing, save, render, message, next_url):
 def products():
     query = request.args.get("q", "").strip()
     page = parse_page(request.args.get("page"))
-    results = search_products(query, page)
+    results = list_products(query, page)
     return render_page("admin/products.html", {"product-results": "results"},
                        results=results, filters={"q": query})
 
@@ -140,7 +132,7 @@ def new_product():
 
 @bp.route("/products/<int:product_id>", methods=["GET", "POST"])
 def edit_product(product_id):
-    product = _or_404(get_product(product_id))
+    product = db.get_or_404(Product, product_id)
     if request.method == "POST":
         return _save_posted(ProductForm(), product, _save_product_from, _render_product_form,
                             lambda _saved: _("Product saved."), _product_url)
@@ -149,7 +141,7 @@ def edit_product(product_id):
 
 @bp.post("/products/<int:product_id>/delete")
 def remove_product(product_id):
-    product = _or_404(get_product(product_id))
+    product = db.get_or_404(Product, product_id)
     title = product.title
     delete_product(product)
     flash(_("Product %(title)s deleted.", title=title), "success")
@@ -185,7 +177,7 @@ def new_collection():
 
 @bp.route("/collections/<int:collection_id>", methods=["GET", "POST"])
 def edit_collection(collection_id):
-    collection = _or_404(get_collection(collection_id))
+    collection = db.get_or_404(Collection, collection_id)
     if request.method == "POST":
         return _save_posted(CollectionForm(), collection, _save_collection_from, _render_collection_form,
                             lambda _saved: _("Collection saved."), _collections_url)
@@ -199,7 +191,7 @@ def _render_collection_form(form, collection=None, error=None, status=200):
 
 @bp.post("/collections/<int:collection_id>/delete")
 def remove_collection(collection_id):
-    collection = _or_404(get_collection(collection_id))
+    collection = db.get_or_404(Collection, collection_id)
     title = collection.title
     delete_collection(collection)
     flash(_("Collection %(title)s deleted.", title=title), "success")
@@ -242,7 +234,7 @@ def new_discount():
 
 @bp.route("/discounts/<int:discount_id>", methods=["GET", "POST"])
 def edit_discount(discount_id):
-    discount = _or_404(get_discount(discount_id))
+    discount = db.get_or_404(DiscountCode, discount_id)
     if request.method == "POST":
         return _save_posted(DiscountForm(), discount, _save_discount_from, _render_discount_form,
                             lambda _saved: _("Discount code saved."), _discounts_url)
@@ -259,7 +251,7 @@ def edit_discount(discount_id):
 
 @bp.post("/discounts/<int:discount_id>/delete")
 def remove_discount(discount_id):
-    discount = _or_404(get_discount(discount_id))
+    discount = db.get_or_404(DiscountCode, discount_id)
     code = discount.code
     delete_discount(discount)
     flash(_("Discount code %(code)s deleted.", code=code), "success")

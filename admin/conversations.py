@@ -1,5 +1,5 @@
 """A8: the inbox (conversations and replies), saved replies, and "Contact seller" inquiries."""
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -8,10 +8,10 @@ from wtforms import StringField, TextAreaField
 
 from pageshop import clock
 from pageshop.errors import DomainError
+from pageshop.extensions import db
 from pageshop.ids import parse_id
 from pageshop.inbox import (
     MAX_REPLY_LENGTH,
-    get_conversation,
     latest_order,
     list_conversations,
     mark_read,
@@ -19,7 +19,8 @@ from pageshop.inbox import (
     reply,
     window_state,
 )
-from pageshop.inquiries import answer_by_email, get_inquiry, is_overdue, list_inquiries, mark_answered
+from pageshop.inquiries import answer_by_email, is_overdue, list_inquiries, mark_answered
+from pageshop.models import Conversation, Inquiry, SavedReply
 from pageshop.saved_replies import (
     create_saved_reply,
     delete_saved_reply,
@@ -44,12 +45,6 @@ class SavedReplyForm(FlaskForm):
 
 class AnswerForm(FlaskForm):
     answer = TextAreaField(_l("Answer"))
-
-
-def _or_404(thing):
-    if thing is None:
-        abort(404)
-    return thing
 
 
 # --- the inbox ------------------------------------------------------------------------------
@@ -85,7 +80,7 @@ def _conversation_page(conversation, status=200, reply_text="", reply_error=None
 
 @bp.get("/inbox/<int:conversation_id>")
 def conversation(conversation_id):
-    conversation = _or_404(get_conversation(conversation_id))
+    conversation = db.get_or_404(Conversation, conversation_id)
     target = htmx_target()
     text = request.args.get("text", "")
     if target == "saved-reply-matches":
@@ -118,7 +113,7 @@ def _saved_reply_matches(conversation, text: str):
 @bp.get("/inbox/<int:conversation_id>/messages")
 def conversation_messages(conversation_id):
     """What arrived after `after`, for the live conversation; 204 when nothing did."""
-    conversation = _or_404(get_conversation(conversation_id))
+    conversation = db.get_or_404(Conversation, conversation_id)
     if htmx_target() != "thread-messages":
         return redirect(url_for("admin.conversation", conversation_id=conversation.id))
     messages = new_messages(conversation, parse_id(request.args.get("after")) or 0)
@@ -134,7 +129,7 @@ def conversation_messages(conversation_id):
 
 @bp.post("/inbox/<int:conversation_id>/reply")
 def reply_to_conversation(conversation_id):
-    conversation = _or_404(get_conversation(conversation_id))
+    conversation = db.get_or_404(Conversation, conversation_id)
     text = request.form.get("text", "")
     try:
         reply(conversation, text, clock.now())
@@ -173,13 +168,13 @@ def create_saved_reply_view():
 
 @bp.get("/saved-replies/<int:reply_id>")
 def edit_saved_reply(reply_id):
-    saved = _or_404(get_saved_reply(reply_id))
+    saved = db.get_or_404(SavedReply, reply_id)
     return render_template("admin/saved_replies_edit.html", saved=saved, form=SavedReplyForm(obj=saved))
 
 
 @bp.post("/saved-replies/<int:reply_id>")
 def update_saved_reply_view(reply_id):
-    saved = _or_404(get_saved_reply(reply_id))
+    saved = db.get_or_404(SavedReply, reply_id)
     form = SavedReplyForm()
     try:
         update_saved_reply(saved, form.title.data, form.body.data)
@@ -192,7 +187,7 @@ def update_saved_reply_view(reply_id):
 
 @bp.post("/saved-replies/<int:reply_id>/delete")
 def delete_saved_reply_view(reply_id):
-    saved = _or_404(get_saved_reply(reply_id))
+    saved = db.get_or_404(SavedReply, reply_id)
     title = saved.title
     delete_saved_reply(saved)
     flash(_("Saved reply “%(title)s” deleted.", title=title), "success")
@@ -210,7 +205,7 @@ def inquiries():
 
 @bp.post("/inquiries/<int:inquiry_id>/answered")
 def mark_inquiry_answered(inquiry_id):
-    inquiry = _or_404(get_inquiry(inquiry_id))
+    inquiry = db.get_or_404(Inquiry, inquiry_id)
     try:
         mark_answered(inquiry, clock.now())
     except DomainError as exc:
@@ -222,7 +217,7 @@ def mark_inquiry_answered(inquiry_id):
 
 @bp.route("/inquiries/<int:inquiry_id>/answer", methods=["GET", "POST"])
 def answer_inquiry(inquiry_id):
-    inquiry = _or_404(get_inquiry(inquiry_id))
+    inquiry = db.get_or_404(Inquiry, inquiry_id)
     form = AnswerForm()
     if request.method == "POST":
         try:

@@ -1,18 +1,19 @@
 """A3: the merchant's orders: the list, the detail with its actions, and the order status page (A4)."""
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from pageshop import clock
 from pageshop.countries import country_name
 from pageshop.errors import DomainError, NotAllowed
+from pageshop.extensions import db
 from pageshop.ids import parse_id
+from pageshop.models import Order
 from pageshop.orders import (
     CARRIERS,
     CHANNEL_LABELS,
     STATUS_LABELS,
     allowed_actions,
     fulfill_order,
-    get_order,
     mark_delivered,
     mark_out_for_delivery,
     order_emails,
@@ -46,13 +47,6 @@ def orders():
                        results=results, filters=filters, now=clock.now())
 
 
-def _order_or_404(order_id: int):
-    order = get_order(order_id)
-    if order is None:
-        abort(404)
-    return order
-
-
 def _render_detail(order, fulfill_form=None, status=200):
     return render_template(
         "admin/order_detail.html",
@@ -68,12 +62,12 @@ def _render_detail(order, fulfill_form=None, status=200):
 
 @bp.get("/orders/<int:order_id>")
 def order_detail(order_id):
-    return _render_detail(_order_or_404(order_id))
+    return _render_detail(db.get_or_404(Order, order_id))
 
 
 @bp.post("/orders/<int:order_id>/fulfill")
 def fulfill(order_id):
-    order = _order_or_404(order_id)
+    order = db.get_or_404(Order, order_id)
     form = FulfillForm()
     form.validate_on_submit()
     try:
@@ -100,7 +94,7 @@ def delivered(order_id):
 
 
 def _step(order_id, action, done_message):
-    order = _order_or_404(order_id)
+    order = db.get_or_404(Order, order_id)
     if TokenForm().validate_on_submit():
         try:
             action(order)
@@ -113,6 +107,6 @@ def _step(order_id, action, done_message):
 
 @bp.get("/orders/<int:order_id>/status")
 def order_status_page(order_id):
-    order = _order_or_404(order_id)
+    order = db.get_or_404(Order, order_id)
     return render_template("admin/order_status_page.html", order=order,
                            ship_by=ship_by_status(order, clock.now()))

@@ -41,7 +41,7 @@ class VariantInput:
     stock: int
 
 
-def search_products(query: str = "", page: int = 1, per_page: int = PRODUCTS_PER_PAGE):
+def list_products(query: str = "", page: int = 1, per_page: int = PRODUCTS_PER_PAGE):
     """The merchant's products by title; `query` finds the words of a title (accents and case
     aside, through the search index) or a handle exactly."""
     select = db.select(Product).options(selectinload(Product.variants))
@@ -51,10 +51,6 @@ def search_products(query: str = "", page: int = 1, per_page: int = PRODUCTS_PER
                                   Product.handle == query.lower()))
     select = select.order_by(Product.title, Product.id)
     return db.paginate(select, page=max(page, 1), per_page=per_page, error_out=False)
-
-
-def get_product(product_id: int) -> Product | None:
-    return db.session.get(Product, product_id)
 
 
 def all_collections() -> list[Collection]:
@@ -175,10 +171,6 @@ def delete_product(product: Product) -> None:
 # --- collections ---------------------------------------------------------------------------
 
 
-def get_collection(collection_id: int) -> Collection | None:
-    return db.session.get(Collection, collection_id)
-
-
 def save_collection(collection: Collection | None, *, title: str, handle: str = "",
                     description: str = "") -> Collection:
     title = (title or "").strip()
@@ -217,10 +209,6 @@ def delete_collection(collection: Collection) -> None:
 
 def all_discounts() -> list[DiscountCode]:
     return list(db.session.scalars(db.select(DiscountCode).order_by(DiscountCode.code)))
-
-
-def get_discount(discount_id: int) -> DiscountCode | None:
-    return db.session.get(DiscountCode, discount_id)
 
 
 def save_discount(discount: DiscountCode | None, *, code: str, kind: DiscountKind, value: int,

@@ -243,10 +243,6 @@ def search_orders(query: str = "", status: str = "", channel: str = "", after: i
     return page()
 
 
-def get_order(order_id: int) -> Order | None:
-    return db.session.get(Order, order_id)
-
-
 def order_emails(order: Order) -> list[Email]:
     return list(db.session.scalars(
         db.select(Email).where(Email.order_id == order.id).order_by(Email.created_at, Email.id)

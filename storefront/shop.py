@@ -9,7 +9,7 @@ from pageshop.cart import parse_quantity
 from pageshop.catalog import (
     check_available,
     clean_query,
-    get_collection,
+    get_collection_by_handle,
     get_product_by_handle,
     published_collections,
     select_variant,
@@ -43,7 +43,7 @@ def _listing(channel: str, template: str, endpoint: str, path_args: dict,
     """A page of products: the whole page, or only the results when htmx asks for them."""
     collection = None
     if collection_handle:
-        collection = get_collection(collection_handle)
+        collection = get_collection_by_handle(collection_handle)
         if collection is None:
             abort(404)
     q = clean_query(request.args.get("q"))
