@@ -1,10 +1,7 @@
 """A8: the inbox (conversations and replies), saved replies, and "Contact seller" inquiries."""
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from jinja2_fragments.flask import render_block
-from wtforms import StringField, TextAreaField
 
 from pageshop import clock
 from pageshop.errors import DomainError
@@ -35,17 +32,7 @@ from pageshop.saved_replies import (
 from pageshop.templating import fragment_response, htmx_target, render_page, trigger
 
 from . import bp
-from .forms import TokenForm, add_error
-
-
-class SavedReplyForm(FlaskForm):
-    title = StringField(_l("Title"))
-    body = TextAreaField(_l("Text"))
-
-
-class AnswerForm(FlaskForm):
-    answer = TextAreaField(_l("Answer"))
-
+from .forms import AnswerForm, SavedReplyForm, TokenForm, add_error
 
 # --- the inbox ------------------------------------------------------------------------------
 

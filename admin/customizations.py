@@ -1,9 +1,6 @@
 """A7: the merchant's texts of the order messages, with a live preview of both forms."""
 from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import HiddenField, TextAreaField
 
 from pageshop.errors import DomainError
 from pageshop.messenger.message_templates import (
@@ -18,15 +15,9 @@ from pageshop.models import NOTIFICATION_EVENTS
 from pageshop.templating import render_page
 
 from . import bp
-from .forms import TokenForm, add_error
+from .forms import CustomizationForm, TokenForm, add_error
 
 TEMPLATE = "admin/customizations.html"
-
-
-class CustomizationForm(FlaskForm):
-    event = HiddenField()
-    body = TextAreaField(_l("Message text"))
-    promo_note = TextAreaField(_l("Promotional note"))
 
 
 def _event() -> str:
@@ -82,9 +73,8 @@ def save_messenger_customization():
 
 @bp.post("/messenger/customizations/preview")
 def preview_messenger_customization():
-    form = CustomizationForm()
+    form = CustomizationForm()  # only shown: the preview saves nothing
     event = _event()
-    form.validate_on_submit()
     status = 200
     try:
         preview(event, form.body.data or "", form.promo_note.data or "")

@@ -28,6 +28,7 @@ from wtforms.validators import AnyOf, DataRequired, Optional
 from wtforms.widgets import TextInput
 
 from pageshop.errors import DomainError
+from pageshop.forms import TokenForm as TokenForm  # shared with the storefront
 from pageshop.ids import parse_id
 from pageshop.models import Collection, DiscountKind, Product, Variant
 from pageshop.money import parse_amount, to_cents
@@ -42,10 +43,6 @@ class SignInForm(FlaskForm):
     email = EmailField(_l("Email"), validators=[DataRequired(_l("Enter your email."))])
     password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password."))])
     next = StringField()
-
-
-class TokenForm(FlaskForm):
-    """A button that only needs the CSRF token."""
 
 
 def add_error(form: FlaskForm, field: str | None, message: str) -> bool:
@@ -64,6 +61,27 @@ class FulfillForm(FlaskForm):
     carrier = StringField(_l("Carrier"))
     tracking_number = StringField(_l("Tracking number"))
     tracking_url = StringField(_l("Tracking URL (optional)"))
+
+
+# --- the inbox, saved replies and inquiries (A8) ----------------------------------------
+
+
+class SavedReplyForm(FlaskForm):
+    title = StringField(_l("Title"))
+    body = TextAreaField(_l("Text"))
+
+
+class AnswerForm(FlaskForm):
+    answer = TextAreaField(_l("Answer"))
+
+
+# --- message texts (A7) -----------------------------------------------------------------
+
+
+class CustomizationForm(FlaskForm):
+    event = HiddenField()
+    body = TextAreaField(_l("Message text"))
+    promo_note = TextAreaField(_l("Promotional note"))
 
 
 # --- channels (A5, A6) -----------------------------------------------------------------

@@ -69,7 +69,8 @@ def order_detail(order_id):
 def fulfill(order_id):
     order = db.get_or_404(Order, order_id)
     form = FulfillForm()
-    form.validate_on_submit()
+    if not form.validate_on_submit():
+        return _render_detail(order, form, 422)
     try:
         fulfill_order(order, form.carrier.data, form.tracking_number.data, form.tracking_url.data)
     except NotAllowed as exc:
