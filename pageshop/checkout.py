@@ -42,6 +42,7 @@ from .models import (
     Variant,
     shown_variant_title,
 )
+from .money import format_money
 from .payments import charge, check_card_number
 from .validation import check_email, check_length
 
@@ -244,6 +245,35 @@ class Summary:
         self.discount_cents = discount_amount(self.discount, self.subtotal_cents)
         self.shipping_cents = self.shipping_rate.price_cents if self.shipping_rate else 0
         self.total_cents = self.subtotal_cents - self.discount_cents + self.shipping_cents
+
+    # Named as the order's, so that totals_rows takes either.
+    @property
+    def discount_code(self) -> str | None:
+        return self.discount.code if self.discount else None
+
+    @property
+    def shipping_rate_name(self) -> str:
+        return self.shipping_rate.name if self.shipping_rate else ""
+
+
+@dataclass(frozen=True)
+class TotalsRow:
+    label: str
+    amount: str
+    total: bool = False
+
+
+def totals_rows(amounts: Summary | Order, currency: str) -> list[TotalsRow]:
+    """The lines under an order's items: subtotal, discount, shipping, total. One rule for the
+    checkout's summary, the order pages (templates/_order_totals.html) and the confirmation e-mail."""
+    rows = [TotalsRow(_("Subtotal"), format_money(amounts.subtotal_cents, currency))]
+    if amounts.discount_code or amounts.discount_cents:
+        label = _("Discount") + (f" ({amounts.discount_code})" if amounts.discount_code else "")
+        rows.append(TotalsRow(label, "-" + format_money(amounts.discount_cents, currency)))
+    shipping = _("Shipping") + (f" ({amounts.shipping_rate_name})" if amounts.shipping_rate_name else "")
+    rows.append(TotalsRow(shipping, format_money(amounts.shipping_cents, currency)))
+    rows.append(TotalsRow(_("Total"), format_money(amounts.total_cents, currency), total=True))
+    return rows
 
 
 def summarize(lines: list[CheckoutLine], shipping_rate_id=None, discount_code: str | None = None,

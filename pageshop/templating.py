@@ -7,6 +7,7 @@ from datetime import datetime
 from flask import Flask, Response, make_response, redirect, render_template, request
 from jinja2_fragments.flask import render_block, render_blocks
 
+from .checkout import totals_rows
 from .models import shown_variant_title
 from .money import format_money
 from .sessions import current_admin, current_facebook_account
@@ -53,6 +54,7 @@ def register_templating(app: Flask) -> None:
     app.jinja_env.filters["date"] = format_date
     app.jinja_env.filters["under_white_text"] = under_white_text
     app.jinja_env.filters["shown_variant_title"] = shown_variant_title
+    app.jinja_env.globals["totals_rows"] = totals_rows
 
     @app.context_processor
     def shop_context():
