@@ -1,5 +1,7 @@
 """A2: the catalog: products (variants, image, publishing), collections, discount codes."""
-from flask import abort, flash, redirect, render_template, request, url_for
+from decimal import Decimal
+
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from wtforms import SelectChoice
 
@@ -11,27 +13,20 @@ from pageshop.catalog_admin import (
     delete_collection,
     delete_discount,
     delete_product,
-    get_collection,
-    get_discount,
-    get_product,
+    list_products,
     save_collection,
     save_discount,
     save_product,
-    search_products,
 )
 from pageshop.errors import DomainError
+from pageshop.extensions import db
 from pageshop.ids import parse_id, parse_page
-from pageshop.money import format_money
+from pageshop.models import Collection, DiscountCode, DiscountKind, Product
+from pageshop.money import from_cents
+from pageshop.templating import render_page
 
 from . import bp
 from .forms import CollectionForm, DiscountForm, ProductForm, TokenForm, add_error
-from .orders import render_page_or_block
-
-
-def _or_404(thing):
-    if thing is None:
-        abort(404)
-    return thing
 
 
 def _show_error(form, exc: DomainError) -> str | None:
@@ -41,10 +36,13 @@ def _show_error(form, exc: DomainError) -> str | None:
 
 def _save_posted(form, thing, save, render, message, next_url):
     """The POST of a new (`thing` None) or edit form: save, flash `message`, redirect to `next_url`
-    (303); or, on a domain error, the form again with the error beside its field (422).
+    (303); or, when a field or the domain refuses it, the form again with the error beside its
+    field (422).
 
     `message` and `next_url` are given the saved thing: a new one has its title and id only then.
     """
+    if not form.validate_on_submit():
+        return render(form, thing, None, 422)
     try:
         saved = save(form, thing)
     except DomainError as exc:
@@ -60,9 +58,9 @@ def _save_posted(form, thing, save, render, message, next_url):
 def products():
     query = request.args.get("q", "").strip()
     page = parse_page(request.args.get("page"))
-    results = search_products(query, page)
-    return render_page_or_block("admin/products.html", "results", "product-results",
-                                results=results, filters={"q": query})
+    results = list_products(query, page)
+    return render_page("admin/products.html", {"product-results": "results"},
+                       results=results, filters={"q": query})
 
 
 def _product_form_data(product) -> dict:
@@ -73,34 +71,32 @@ def _product_form_data(product) -> dict:
         "collections": [c.id for c in product.collections],
         "published_online_store": product.published_online_store,
         "published_facebook": product.published_facebook,
-        "variants": [
-            {"id": str(v.id), "title": v.title, "price": format_money(v.price_cents, "").strip(),
-             "stock": str(v.stock)}
-            for v in product.variants
-        ],
+        "variants": [{"id": str(v.id), "title": v.title, "price": from_cents(v.price_cents), "stock": v.stock}
+                     for v in product.variants],
     }
 
 
 def _render_product_form(form, product=None, error=None, status=200):
     form.collections.choices = [SelectChoice(c.id, c.title) for c in all_collections()]
-    if not any(row.form.id.data in (None, "") and not (row.form.title.data or row.form.price.data)
-               for row in form.variants):
+    if not any(row.form.blank for row in form.variants):
         form.variants.append_entry()  # a blank row to add a variant
     return render_template("admin/product_form.html", form=form, product=product, error=error,
                            delete_form=TokenForm()), status
 
 
 def _variant_inputs(form) -> list[VariantInput]:
+    """The rows to keep: neither empty nor ticked Remove."""
     rows = []
     for row in form.variants:
+        if row.form.blank or row.form.remove.data:
+            continue
         raw_id = (row.form.id.data or "").strip()
         rows.append(VariantInput(
             # A garbled id is no variant of this product (-1, refused), not a new one replacing it.
             id=(parse_id(raw_id) or -1) if raw_id else None,
             title=row.form.title.data or "",
-            price=row.form.price.data or "",
-            stock=row.form.stock.data or "",
-            remove=bool(row.form.remove.data),
+            price_cents=row.form.price.cents,
+            stock=row.form.stock.data or 0,
         ))
     return rows
 
@@ -111,7 +107,7 @@ def _save_product_from(form, product):
         title=form.title.data,
         handle=form.handle.data,
         description=form.description.data,
-        collection_ids=[i for i in map(parse_id, request.form.getlist("collections")) if i],
+        collection_ids=[i for i in form.collections.data or [] if i],
         online_store=form.published_online_store.data,
         facebook=form.published_facebook.data,
         variants=_variant_inputs(form),
@@ -136,7 +132,7 @@ def new_product():
 
 @bp.route("/products/<int:product_id>", methods=["GET", "POST"])
 def edit_product(product_id):
-    product = _or_404(get_product(product_id))
+    product = db.get_or_404(Product, product_id)
     if request.method == "POST":
         return _save_posted(ProductForm(), product, _save_product_from, _render_product_form,
                             lambda _saved: _("Product saved."), _product_url)
@@ -145,7 +141,7 @@ def edit_product(product_id):
 
 @bp.post("/products/<int:product_id>/delete")
 def remove_product(product_id):
-    product = _or_404(get_product(product_id))
+    product = db.get_or_404(Product, product_id)
     title = product.title
     delete_product(product)
     flash(_("Product %(title)s deleted.", title=title), "success")
@@ -181,7 +177,7 @@ def new_collection():
 
 @bp.route("/collections/<int:collection_id>", methods=["GET", "POST"])
 def edit_collection(collection_id):
-    collection = _or_404(get_collection(collection_id))
+    collection = db.get_or_404(Collection, collection_id)
     if request.method == "POST":
         return _save_posted(CollectionForm(), collection, _save_collection_from, _render_collection_form,
                             lambda _saved: _("Collection saved."), _collections_url)
@@ -195,7 +191,7 @@ def _render_collection_form(form, collection=None, error=None, status=200):
 
 @bp.post("/collections/<int:collection_id>/delete")
 def remove_collection(collection_id):
-    collection = _or_404(get_collection(collection_id))
+    collection = db.get_or_404(Collection, collection_id)
     title = collection.title
     delete_collection(collection)
     flash(_("Collection %(title)s deleted.", title=title), "success")
@@ -212,7 +208,7 @@ def discounts():
 
 def _save_discount_from(form, discount):
     return save_discount(
-        discount, code=form.code.data, kind=form.kind.data, value=form.value.data,
+        discount, code=form.code.data, kind=form.kind.data, value=form.discount_value,
         starts_at=form.starts_at.data, ends_at=form.ends_at.data, usage_limit=form.usage_limit.data,
     )
 
@@ -238,25 +234,24 @@ def new_discount():
 
 @bp.route("/discounts/<int:discount_id>", methods=["GET", "POST"])
 def edit_discount(discount_id):
-    discount = _or_404(get_discount(discount_id))
+    discount = db.get_or_404(DiscountCode, discount_id)
     if request.method == "POST":
         return _save_posted(DiscountForm(), discount, _save_discount_from, _render_discount_form,
                             lambda _saved: _("Discount code saved."), _discounts_url)
     form = DiscountForm(data={
         "code": discount.code,
         "kind": discount.kind,
-        "value": str(discount.value) if discount.kind == "percentage"
-        else format_money(discount.value, "").strip(),
-        "starts_at": discount.starts_at.strftime("%Y-%m-%dT%H:%M") if discount.starts_at else "",
-        "ends_at": discount.ends_at.strftime("%Y-%m-%dT%H:%M") if discount.ends_at else "",
-        "usage_limit": str(discount.usage_limit) if discount.usage_limit is not None else "",
+        "value": Decimal(discount.value) if discount.kind == DiscountKind.PERCENTAGE else from_cents(discount.value),
+        "starts_at": discount.starts_at,
+        "ends_at": discount.ends_at,
+        "usage_limit": discount.usage_limit,
     })
     return _render_discount_form(form, discount)
 
 
 @bp.post("/discounts/<int:discount_id>/delete")
 def remove_discount(discount_id):
-    discount = _or_404(get_discount(discount_id))
+    discount = db.get_or_404(DiscountCode, discount_id)
     code = discount.code
     delete_discount(discount)
     flash(_("Discount code %(code)s deleted.", code=code), "success")

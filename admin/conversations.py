@@ -1,17 +1,14 @@
 """A8: the inbox (conversations and replies), saved replies, and "Contact seller" inquiries."""
-from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from jinja2_fragments.flask import render_block
-from wtforms import StringField, TextAreaField
 
 from pageshop import clock
 from pageshop.errors import DomainError
+from pageshop.extensions import db
 from pageshop.ids import parse_id
 from pageshop.inbox import (
     MAX_REPLY_LENGTH,
-    get_conversation,
     latest_order,
     list_conversations,
     mark_read,
@@ -19,7 +16,8 @@ from pageshop.inbox import (
     reply,
     window_state,
 )
-from pageshop.inquiries import answer_by_email, get_inquiry, is_overdue, list_inquiries, mark_answered
+from pageshop.inquiries import answer_by_email, is_overdue, list_inquiries, mark_answered
+from pageshop.models import Conversation, Inquiry, SavedReply
 from pageshop.saved_replies import (
     create_saved_reply,
     delete_saved_reply,
@@ -31,40 +29,10 @@ from pageshop.saved_replies import (
     shortcut_prefix,
     update_saved_reply,
 )
+from pageshop.templating import fragment_response, htmx_target, render_page, trigger
 
 from . import bp
-from .forms import TokenForm, add_error
-
-
-class SavedReplyForm(FlaskForm):
-    title = StringField(_l("Title"))
-    body = TextAreaField(_l("Text"))
-
-
-class AnswerForm(FlaskForm):
-    answer = TextAreaField(_l("Answer"))
-
-
-def _fragment_response(html: str, status: int = 200):
-    response = make_response(html, status)
-    response.vary.add("HX-Request")
-    response.vary.add("HX-Target")
-    return response
-
-
-def _page_or_block(template: str, blocks: dict[str, str], status: int = 200, **context):
-    """The whole page, or one block of it when htmx targets that block's element."""
-    block = blocks.get(request.headers.get("HX-Target", ""))
-    if block is not None:
-        return _fragment_response(render_block(template, block, **context), status)
-    return _fragment_response(render_template(template, **context), status)
-
-
-def _or_404(thing):
-    if thing is None:
-        abort(404)
-    return thing
-
+from .forms import AnswerForm, SavedReplyForm, TokenForm, add_error
 
 # --- the inbox ------------------------------------------------------------------------------
 
@@ -78,7 +46,7 @@ def inbox_helpers():
 def inbox():
     after = parse_id(request.args.get("after"))
     conversations = list_conversations(after=after)
-    return _page_or_block(
+    return render_page(
         "admin/inbox.html", {"inbox-list": "conversation_list"},
         rows=conversations.items, inbox_page=conversations, after=after, now=clock.now(),
         current_id=request.args.get("current", type=int),
@@ -88,8 +56,8 @@ def inbox():
 def _conversation_page(conversation, status=200, reply_text="", reply_error=None):
     messages = list(conversation.messages)
     conversations = list_conversations()
-    return _page_or_block(
-        "admin/conversation.html", {"reply-form": "reply_form"}, status,
+    return render_page(
+        "admin/conversation.html", {"reply-form": "reply_form"}, status=status,
         conversation=conversation, messages=messages, last_id=messages[-1].id if messages else 0,
         rows=conversations.items, inbox_page=conversations, current_id=conversation.id, now=clock.now(),
         saved_replies=list_saved_replies(), latest_order=latest_order(conversation),
@@ -99,14 +67,14 @@ def _conversation_page(conversation, status=200, reply_text="", reply_error=None
 
 @bp.get("/inbox/<int:conversation_id>")
 def conversation(conversation_id):
-    conversation = _or_404(get_conversation(conversation_id))
-    target = request.headers.get("HX-Target")
+    conversation = db.get_or_404(Conversation, conversation_id)
+    target = htmx_target()
     text = request.args.get("text", "")
     if target == "saved-reply-matches":
         return _saved_reply_matches(conversation, text)
     if target == "window-notice":  # the windows close while the page is open
-        return _fragment_response(render_block("admin/conversation.html", "window_notice",
-                                               conversation=conversation, now=clock.now()))
+        return fragment_response(render_block("admin/conversation.html", "window_notice",
+                                              conversation=conversation, now=clock.now()))
     saved = get_saved_reply(parse_id(request.args.get("insert")))
     if saved is not None:
         text = insert_into(text, fill_placeholders(saved.body, conversation))
@@ -115,9 +83,7 @@ def conversation(conversation_id):
                             reply_text=text, reply_error=None, autofocus=True)
         html += render_block("admin/conversation.html", "saved_reply_matches", conversation=conversation,
                              matches=[], oob=True)
-        response = _fragment_response(html)
-        response.headers["HX-Trigger-After-Settle"] = "saved-reply-inserted"
-        return response
+        return trigger(fragment_response(html), "saved-reply-inserted", after_settle=True)
     mark_read(conversation)
     return _conversation_page(conversation, reply_text=text)
 
@@ -128,38 +94,36 @@ def _saved_reply_matches(conversation, text: str):
     matches = matching_saved_replies(prefix) if prefix is not None else []
     html = render_block("admin/conversation.html", "saved_reply_matches", conversation=conversation,
                         matches=matches, prefix=prefix)
-    return _fragment_response(html)
+    return fragment_response(html)
 
 
 @bp.get("/inbox/<int:conversation_id>/messages")
 def conversation_messages(conversation_id):
     """What arrived after `after`, for the live conversation; 204 when nothing did."""
-    conversation = _or_404(get_conversation(conversation_id))
-    if not request.headers.get("HX-Request"):
+    conversation = db.get_or_404(Conversation, conversation_id)
+    if htmx_target() != "thread-messages":
         return redirect(url_for("admin.conversation", conversation_id=conversation.id))
     messages = new_messages(conversation, parse_id(request.args.get("after")) or 0)
     if not messages:
-        return _fragment_response("", 204)
+        return fragment_response("", 204)
     context = dict(conversation=conversation, messages=messages, last_id=messages[-1].id,
                    now=clock.now(), oob=True)
     html = render_template("admin/_inbox_messages.html", **context)
     html += render_block("admin/conversation.html", "poller", **context)
     html += render_block("admin/conversation.html", "window_notice", **context)
-    return _fragment_response(html)
+    return fragment_response(html)
 
 
 @bp.post("/inbox/<int:conversation_id>/reply")
 def reply_to_conversation(conversation_id):
-    conversation = _or_404(get_conversation(conversation_id))
+    conversation = db.get_or_404(Conversation, conversation_id)
     text = request.form.get("text", "")
     try:
         reply(conversation, text, clock.now())
     except DomainError as exc:
         return _conversation_page(conversation, 422, reply_text=text, reply_error=exc.message)
-    if request.headers.get("HX-Target") == "reply-form":
-        response = _conversation_page(conversation)
-        response.headers["HX-Trigger"] = "reply-sent"
-        return response
+    if htmx_target() == "reply-form":
+        return trigger(_conversation_page(conversation), "reply-sent")
     flash(_("Reply sent."), "success")
     return redirect(url_for("admin.conversation", conversation_id=conversation.id), code=303)
 
@@ -191,13 +155,13 @@ def create_saved_reply_view():
 
 @bp.get("/saved-replies/<int:reply_id>")
 def edit_saved_reply(reply_id):
-    saved = _or_404(get_saved_reply(reply_id))
+    saved = db.get_or_404(SavedReply, reply_id)
     return render_template("admin/saved_replies_edit.html", saved=saved, form=SavedReplyForm(obj=saved))
 
 
 @bp.post("/saved-replies/<int:reply_id>")
 def update_saved_reply_view(reply_id):
-    saved = _or_404(get_saved_reply(reply_id))
+    saved = db.get_or_404(SavedReply, reply_id)
     form = SavedReplyForm()
     try:
         update_saved_reply(saved, form.title.data, form.body.data)
@@ -210,7 +174,7 @@ def update_saved_reply_view(reply_id):
 
 @bp.post("/saved-replies/<int:reply_id>/delete")
 def delete_saved_reply_view(reply_id):
-    saved = _or_404(get_saved_reply(reply_id))
+    saved = db.get_or_404(SavedReply, reply_id)
     title = saved.title
     delete_saved_reply(saved)
     flash(_("Saved reply “%(title)s” deleted.", title=title), "success")
@@ -228,7 +192,7 @@ def inquiries():
 
 @bp.post("/inquiries/<int:inquiry_id>/answered")
 def mark_inquiry_answered(inquiry_id):
-    inquiry = _or_404(get_inquiry(inquiry_id))
+    inquiry = db.get_or_404(Inquiry, inquiry_id)
     try:
         mark_answered(inquiry, clock.now())
     except DomainError as exc:
@@ -240,7 +204,7 @@ def mark_inquiry_answered(inquiry_id):
 
 @bp.route("/inquiries/<int:inquiry_id>/answer", methods=["GET", "POST"])
 def answer_inquiry(inquiry_id):
-    inquiry = _or_404(get_inquiry(inquiry_id))
+    inquiry = db.get_or_404(Inquiry, inquiry_id)
     form = AnswerForm()
     if request.method == "POST":
         try:

@@ -1,10 +1,6 @@
 """A7: the merchant's texts of the order messages, with a live preview of both forms."""
-from flask import flash, make_response, redirect, render_template, request, url_for
+from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from jinja2_fragments.flask import render_block
-from wtforms import HiddenField, TextAreaField
 
 from pageshop.errors import DomainError
 from pageshop.messenger.message_templates import (
@@ -16,17 +12,12 @@ from pageshop.messenger.message_templates import (
     save_customization,
 )
 from pageshop.models import NOTIFICATION_EVENTS
+from pageshop.templating import render_page
 
 from . import bp
-from .forms import TokenForm, add_error
+from .forms import CustomizationForm, TokenForm, add_error
 
 TEMPLATE = "admin/customizations.html"
-
-
-class CustomizationForm(FlaskForm):
-    event = HiddenField()
-    body = TextAreaField(_l("Message text"))
-    promo_note = TextAreaField(_l("Promotional note"))
 
 
 def _event() -> str:
@@ -50,13 +41,7 @@ def _render(form: CustomizationForm, event: str, status: int = 200):
     context = dict(form=form, event=event, events=NOTIFICATION_EVENTS, event_labels=EVENT_LABELS,
                    customized=customization.customized, shown=shown, preview_error=preview_error,
                    placeholders=placeholder_list(), reset_form=TokenForm())
-    if request.headers.get("HX-Target") == "preview":
-        html = render_block(TEMPLATE, "preview", **context)
-    else:
-        html = render_template(TEMPLATE, **context)
-    response = make_response(html, status)
-    response.vary.add("HX-Target")
-    return response
+    return render_page(TEMPLATE, {"preview": "preview"}, status=status, **context)
 
 
 @bp.get("/messenger/customizations")
@@ -88,9 +73,8 @@ def save_messenger_customization():
 
 @bp.post("/messenger/customizations/preview")
 def preview_messenger_customization():
-    form = CustomizationForm()
+    form = CustomizationForm()  # only shown: the preview saves nothing
     event = _event()
-    form.validate_on_submit()
     status = 200
     try:
         preview(event, form.body.data or "", form.promo_note.data or "")

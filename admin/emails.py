@@ -1,12 +1,12 @@
 """A9 (e-mail half): every e-mail the shop sent or tried to send, with its state."""
-from flask import abort, render_template, request
+from flask import render_template, request
 
 from pageshop.extensions import db
 from pageshop.ids import parse_page
 from pageshop.models import Email
+from pageshop.templating import render_page
 
 from . import bp
-from .orders import render_page_or_block
 
 EMAILS_PER_PAGE = 50
 
@@ -16,12 +16,10 @@ def email_log():
     emails = db.paginate(db.select(Email).order_by(Email.created_at.desc(), Email.id.desc()),
                          page=parse_page(request.args.get("page")), per_page=EMAILS_PER_PAGE,
                          error_out=False)
-    return render_page_or_block("admin/emails.html", "results", "email-results", emails=emails)
+    return render_page("admin/emails.html", {"email-results": "results"}, emails=emails)
 
 
 @bp.get("/emails/<int:email_id>")
 def email_detail(email_id):
-    email = db.session.get(Email, email_id)
-    if email is None:
-        abort(404)
+    email = db.get_or_404(Email, email_id)
     return render_template("admin/email_detail.html", email=email)

@@ -1,5 +1,5 @@
 """The order's Messenger updates in the admin: A4 "Turn off" and A9's notifications with "Retry"."""
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from pageshop.errors import DomainError
@@ -8,8 +8,7 @@ from pageshop.ids import parse_page
 from pageshop.messenger import outbox
 from pageshop.messenger.message_templates import EVENT_LABELS
 from pageshop.messenger.subscriptions import STATE_LABELS, mute_order, order_notifications
-from pageshop.models import Notification, NotificationState
-from pageshop.orders import get_order
+from pageshop.models import Notification, NotificationState, Order
 from pageshop.urls import safe_next
 
 from . import bp
@@ -25,9 +24,7 @@ def messenger_partials():
 
 @bp.post("/orders/<int:order_id>/messenger/turn-off")
 def turn_off_order_updates(order_id):
-    order = get_order(order_id)
-    if order is None:
-        abort(404)
+    order = db.get_or_404(Order, order_id)
     if TokenForm().validate_on_submit():
         if mute_order(order) is None:
             flash(_("Order %(name)s has no Messenger updates to turn off.", name=order.name), "error")
@@ -38,9 +35,7 @@ def turn_off_order_updates(order_id):
 
 @bp.post("/notifications/<int:notification_id>/retry")
 def retry_notification(notification_id):
-    notification = db.session.get(Notification, notification_id)
-    if notification is None:
-        abort(404)
+    notification = db.get_or_404(Notification, notification_id)
     order_id = notification.order_id
     if TokenForm().validate_on_submit():
         try:

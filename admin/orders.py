@@ -1,40 +1,29 @@
 """A3: the merchant's orders: the list, the detail with its actions, and the order status page (A4)."""
-from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from jinja2_fragments.flask import render_block
 
 from pageshop import clock
 from pageshop.countries import country_name
 from pageshop.errors import DomainError, NotAllowed
+from pageshop.extensions import db
 from pageshop.ids import parse_id
+from pageshop.models import Order
 from pageshop.orders import (
     CARRIERS,
     CHANNEL_LABELS,
     STATUS_LABELS,
     allowed_actions,
     fulfill_order,
-    get_order,
     mark_delivered,
     mark_out_for_delivery,
     order_emails,
     search_orders,
     ship_by_status,
 )
+from pageshop.templating import render_page
 
 from . import bp
 from .forms import FulfillForm, TokenForm, add_error
-
-
-def render_page_or_block(template: str, block: str, target: str, **context):
-    """The whole page, or only `block` when htmx asks to swap the element `target`."""
-    if request.headers.get("HX-Target") == target:
-        html = render_block(template, block, **context)
-    else:
-        html = render_template(template, **context)
-    response = make_response(html)
-    response.vary.add("HX-Request")
-    response.vary.add("HX-Target")
-    return response
 
 
 @bp.context_processor
@@ -54,15 +43,8 @@ def orders():
                             after=parse_id(request.args.get("after")),
                             before=parse_id(request.args.get("before")),
                             last=request.args.get("page") == "last")
-    return render_page_or_block("admin/orders.html", "results", "order-results",
-                                results=results, filters=filters, now=clock.now())
-
-
-def _order_or_404(order_id: int):
-    order = get_order(order_id)
-    if order is None:
-        abort(404)
-    return order
+    return render_page("admin/orders.html", {"order-results": "results"},
+                       results=results, filters=filters, now=clock.now())
 
 
 def _render_detail(order, fulfill_form=None, status=200):
@@ -80,14 +62,15 @@ def _render_detail(order, fulfill_form=None, status=200):
 
 @bp.get("/orders/<int:order_id>")
 def order_detail(order_id):
-    return _render_detail(_order_or_404(order_id))
+    return _render_detail(db.get_or_404(Order, order_id))
 
 
 @bp.post("/orders/<int:order_id>/fulfill")
 def fulfill(order_id):
-    order = _order_or_404(order_id)
+    order = db.get_or_404(Order, order_id)
     form = FulfillForm()
-    form.validate_on_submit()
+    if not form.validate_on_submit():
+        return _render_detail(order, form, 422)
     try:
         fulfill_order(order, form.carrier.data, form.tracking_number.data, form.tracking_url.data)
     except NotAllowed as exc:
@@ -112,7 +95,7 @@ def delivered(order_id):
 
 
 def _step(order_id, action, done_message):
-    order = _order_or_404(order_id)
+    order = db.get_or_404(Order, order_id)
     if TokenForm().validate_on_submit():
         try:
             action(order)
@@ -125,6 +108,6 @@ def _step(order_id, action, done_message):
 
 @bp.get("/orders/<int:order_id>/status")
 def order_status_page(order_id):
-    order = _order_or_404(order_id)
+    order = db.get_or_404(Order, order_id)
     return render_template("admin/order_status_page.html", order=order,
                            ship_by=ship_by_status(order, clock.now()))

@@ -60,7 +60,7 @@ def _in_stock():
     return exists().where(Variant.product_id == Product.id, Variant.stock > 0)
 
 
-def get_collection(handle: str) -> Collection | None:
+def get_collection_by_handle(handle: str) -> Collection | None:
     return db.session.scalars(select(Collection).filter_by(handle=handle)).first()
 
 
@@ -167,7 +167,7 @@ def check_available(variant: Variant, quantity: int, in_cart: int = 0) -> None:
         raise DomainError(_("Only %(stock)d left in stock.", stock=variant.stock), "quantity")
 
 
-def search_products(query: str, limit: int = 10) -> list[Product]:
+def search_facebook_products(query: str, limit: int = 10) -> list[Product]:
     """Products published to Facebook whose title contains the words of `query` (accents and case
     aside), those in stock first (Messenger's "Search products")."""
     matched = title_matches(query)

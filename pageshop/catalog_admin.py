@@ -10,18 +10,17 @@ from sqlalchemy import func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from .discounts import normalize_code
 from .errors import DomainError
 from .extensions import db
 from .images import delete_image, save_image
-from .models import Collection, DiscountCode, Product, Variant, product_collections
-from .money import parse_money
+from .models import DEFAULT_VARIANT_TITLE, Collection, DiscountCode, DiscountKind, Product, Variant, product_collections
 from .search import matches, query_words
 from .validation import check_length
 
 PRODUCTS_PER_PAGE = 25
 HANDLE_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 CODE_PATTERN = re.compile(r"^[A-Z0-9_-]+$")
-MAX_STOCK = 1_000_000
 
 
 def slugify(text: str) -> str:
@@ -34,20 +33,15 @@ def slugify(text: str) -> str:
 
 @dataclass
 class VariantInput:
-    """One row of the variants editor, as typed."""
+    """One variant to keep, as the editor's row gives it: an existing one (id) or a new one."""
 
-    id: int | None = None
-    title: str = ""
-    price: str = ""
-    stock: str = ""
-    remove: bool = False
-
-    @property
-    def blank(self) -> bool:
-        return self.id is None and not (self.title.strip() or self.price.strip() or self.stock.strip())
+    id: int | None
+    title: str
+    price_cents: int
+    stock: int
 
 
-def search_products(query: str = "", page: int = 1, per_page: int = PRODUCTS_PER_PAGE):
+def list_products(query: str = "", page: int = 1, per_page: int = PRODUCTS_PER_PAGE):
     """The merchant's products by title; `query` finds the words of a title (accents and case
     aside, through the search index) or a handle exactly."""
     select = db.select(Product).options(selectinload(Product.variants))
@@ -57,10 +51,6 @@ def search_products(query: str = "", page: int = 1, per_page: int = PRODUCTS_PER
                                   Product.handle == query.lower()))
     select = select.order_by(Product.title, Product.id)
     return db.paginate(select, page=max(page, 1), per_page=per_page, error_out=False)
-
-
-def get_product(product_id: int) -> Product | None:
-    return db.session.get(Product, product_id)
 
 
 def all_collections() -> list[Collection]:
@@ -107,13 +97,13 @@ def save_product(product: Product | None, *, title: str, handle: str = "", descr
 
     by_id = {v.id: v for v in product.variants} if not new else {}
     keep = []
-    for row, price_cents, stock in rows:
+    for row in rows:
         variant = by_id.get(row.id) if row.id else None
         if variant is None:
-            variant = Variant(title=row.title, price_cents=price_cents, stock=stock)
-        variant.title = row.title.strip() or "Default"
-        variant.price_cents = price_cents
-        variant.stock = stock
+            variant = Variant(title=row.title, price_cents=row.price_cents, stock=row.stock)
+        variant.title = row.title.strip() or DEFAULT_VARIANT_TITLE
+        variant.price_cents = row.price_cents
+        variant.stock = row.stock
         keep.append(variant)
     for position, variant in enumerate(keep):
         variant.position = position
@@ -159,36 +149,16 @@ def _handle_taken(model, handle: str, current_id: int | None) -> bool:
     return db.session.scalars(select.limit(1)).first() is not None
 
 
-def _checked_variants(product: Product | None, variants: list[VariantInput]):
-    """[(row, price_cents, stock)] of the rows to keep; a field error for the first bad value."""
+def _checked_variants(product: Product | None, variants: list[VariantInput]) -> list[VariantInput]:
+    """The variants, if each is this product's (or new); the editor's rows are checked by its form."""
     known = {v.id for v in product.variants} if product else set()
-    rows = []
     for index, row in enumerate(variants):
-        if row.blank or row.remove:
-            continue
         if row.id is not None and row.id not in known:
             raise DomainError(_("This variant belongs to another product."), f"variants-{index}-title")
         check_length(row.title.strip(), Variant.title, f"variants-{index}-title")
-        if not row.price.strip():
-            raise DomainError(_("Enter a price."), f"variants-{index}-price")
-        try:
-            price_cents = parse_money(row.price)
-        except DomainError as exc:
-            raise DomainError(exc.message, f"variants-{index}-price")
-        if price_cents > 100_000_000:
-            raise DomainError(_("Enter a price below 1,000,000."), f"variants-{index}-price")
-        stock_text = row.stock.strip() or "0"
-        if not re.fullmatch(r"-?\d+", stock_text):
-            raise DomainError(_("Enter the stock as a whole number, like 12."), f"variants-{index}-stock")
-        stock = int(stock_text)
-        if stock < 0:
-            raise DomainError(_("Stock can't be negative."), f"variants-{index}-stock")
-        if stock > MAX_STOCK:
-            raise DomainError(_("Enter a stock below 1,000,000."), f"variants-{index}-stock")
-        rows.append((row, price_cents, stock))
-    if not rows:
+    if not variants:
         raise DomainError(_("A product needs at least one variant with a price."))
-    return rows
+    return variants
 
 
 def delete_product(product: Product) -> None:
@@ -199,10 +169,6 @@ def delete_product(product: Product) -> None:
 
 
 # --- collections ---------------------------------------------------------------------------
-
-
-def get_collection(collection_id: int) -> Collection | None:
-    return db.session.get(Collection, collection_id)
 
 
 def save_collection(collection: Collection | None, *, title: str, handle: str = "",
@@ -245,30 +211,11 @@ def all_discounts() -> list[DiscountCode]:
     return list(db.session.scalars(db.select(DiscountCode).order_by(DiscountCode.code)))
 
 
-def get_discount(discount_id: int) -> DiscountCode | None:
-    return db.session.get(DiscountCode, discount_id)
-
-
-def normalize_code(code: str | None) -> str:
-    """Codes are matched case-insensitively: kept upper-case, without spaces."""
-    return "".join((code or "").split()).upper()
-
-
-def parse_datetime(text: str | None, field: str) -> datetime | None:
-    """'2026-05-01T09:30' (a datetime-local input, UTC) -> datetime; '' -> None."""
-    text = (text or "").strip()
-    if not text:
-        return None
-    for fmt in ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"):
-        try:
-            return datetime.strptime(text, fmt)
-        except ValueError:
-            continue
-    raise DomainError(_("Enter a date and time like 2026-05-01 09:30."), field)
-
-
-def save_discount(discount: DiscountCode | None, *, code: str, kind: str, value: str,
-                  starts_at: str = "", ends_at: str = "", usage_limit: str = "") -> DiscountCode:
+def save_discount(discount: DiscountCode | None, *, code: str, kind: DiscountKind, value: int,
+                  starts_at: datetime | None = None, ends_at: datetime | None = None,
+                  usage_limit: int | None = None) -> DiscountCode:
+    """Create (discount=None) or update a code; `value` is the percent off or the cents off, and
+    the form has checked its range, the dates' and the limit's."""
     code = normalize_code(code)
     if not code:
         raise DomainError(_("Enter a code."), "code")
@@ -280,45 +227,18 @@ def save_discount(discount: DiscountCode | None, *, code: str, kind: str, value:
         taken = taken.where(DiscountCode.id != discount.id)
     if db.session.scalars(taken.limit(1)).first() is not None:
         raise DomainError(_("The code %(code)s already exists.", code=code), "code")
-
-    if kind not in ("percentage", "fixed"):
-        raise DomainError(_("Choose percentage or fixed amount."), "kind")
-    value = (value or "").strip()
-    if kind == "percentage":
-        if not re.fullmatch(r"\d{1,3}", value) or not 1 <= int(value) <= 100:
-            raise DomainError(_("Enter a percentage from 1 to 100."), "value")
-        amount = int(value)
-    else:
-        try:
-            amount = parse_money(value)
-        except DomainError as exc:
-            raise DomainError(exc.message, "value")
-        if amount <= 0:
-            raise DomainError(_("Enter an amount above 0."), "value")
-        if amount > 100_000_000:
-            raise DomainError(_("Enter an amount below 1,000,000."), "value")
-
-    start = parse_datetime(starts_at, "starts_at")
-    end = parse_datetime(ends_at, "ends_at")
-    if start and end and end <= start:
+    if starts_at and ends_at and ends_at <= starts_at:
         raise DomainError(_("The end must be after the start."), "ends_at")
-
-    limit = None
-    usage_limit = (usage_limit or "").strip()
-    if usage_limit:
-        if not re.fullmatch(r"\d{1,9}", usage_limit) or int(usage_limit) < 1:
-            raise DomainError(_("Enter a usage limit of 1 or more, or leave it empty."), "usage_limit")
-        limit = int(usage_limit)
-        used = discount.times_used if discount else 0
-        if limit < used:
-            raise DomainError(_("The code was already used %(count)s times; the limit can't be lower.",
-                                count=used), "usage_limit")
+    used = discount.times_used if discount else 0
+    if usage_limit is not None and usage_limit < used:
+        raise DomainError(_("The code was already used %(count)s times; the limit can't be lower.",
+                            count=used), "usage_limit")
 
     if discount is None:
-        discount = DiscountCode(code=code, kind=kind, value=amount, times_used=0)
+        discount = DiscountCode(code=code, kind=kind, value=value, times_used=0)
         db.session.add(discount)
-    discount.code, discount.kind, discount.value = code, kind, amount
-    discount.starts_at, discount.ends_at, discount.usage_limit = start, end, limit
+    discount.code, discount.kind, discount.value = code, kind, value
+    discount.starts_at, discount.ends_at, discount.usage_limit = starts_at, ends_at, usage_limit
     try:
         db.session.commit()
     except IntegrityError:

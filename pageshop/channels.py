@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from .errors import DomainError, NotAllowed
 from .extensions import db
 from .ids import parse_id
-from .models import FacebookPage, Store
+from .models import Checkout, FacebookPage, Store
 from .validation import check_email
 
 REVIEW_STATE_LABELS = {
@@ -39,10 +39,10 @@ def facebook_shop_open(store: Store | None) -> bool:
     return store is not None and store.review_state == "approved"
 
 
-def effective_checkout(store: Store) -> str:
+def effective_checkout(store: Store) -> Checkout:
     """The checkout shoppers get: Facebook checkout only while the store is eligible for it."""
     eligible, _reason = facebook_checkout_eligibility(store)
-    return store.checkout_choice if eligible else "store"
+    return Checkout(store.checkout_choice) if eligible else Checkout.STORE
 
 
 # --- review ------------------------------------------------------------------------------

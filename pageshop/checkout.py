@@ -28,7 +28,21 @@ from .discounts import discount_amount, find_valid_code, normalize_code, use_cod
 from .errors import DomainError
 from .extensions import db
 from .ids import parse_id
-from .models import DiscountCode, FacebookAccount, Order, OrderEvent, OrderLine, Product, ShippingRate, Store, Variant
+from .models import (
+    Checkout,
+    DiscountCode,
+    FacebookAccount,
+    Order,
+    OrderEvent,
+    OrderLine,
+    Product,
+    SalesChannel,
+    ShippingRate,
+    Store,
+    Variant,
+    shown_variant_title,
+)
+from .money import format_money
 from .payments import charge, check_card_number
 from .validation import check_email, check_length
 
@@ -40,18 +54,18 @@ MAX_QUANTITY = 999
 
 @dataclass(frozen=True)
 class CheckoutKind:
-    checkout: str  # "facebook" or "store"
-    sales_channel: str  # "facebook_checkout", "online_store" or "messenger"
+    checkout: Checkout
+    sales_channel: SalesChannel
 
     @property
     def is_facebook(self) -> bool:
-        return self.checkout == "facebook"
+        return self.checkout == Checkout.FACEBOOK
 
     @property
     def channel(self) -> str:
         """The channel whose products this checkout sells: Facebook's for Facebook checkout and
         Messenger, the online store's for the store's own checkout."""
-        if self.is_facebook or self.sales_channel == "messenger":
+        if self.is_facebook or self.sales_channel == SalesChannel.MESSENGER:
             return "facebook"
         return "online_store"
 
@@ -60,14 +74,14 @@ def checkout_kind(store: Store, source: str | None = None) -> CheckoutKind:
     """The checkout a purchase goes through: the store's own for one made in the online store;
     otherwise the store's effective choice (Facebook checkout only while the store is eligible),
     for a purchase from a Messenger product card too."""
-    if source == "online_store":
-        return CheckoutKind("store", "online_store")
+    if source == SalesChannel.ONLINE_STORE:
+        return CheckoutKind(Checkout.STORE, SalesChannel.ONLINE_STORE)
     checkout = effective_checkout(store)
-    if source == "messenger":
-        return CheckoutKind(checkout, "messenger")
-    if checkout == "facebook":
-        return CheckoutKind("facebook", "facebook_checkout")
-    return CheckoutKind("store", "online_store")
+    if source == SalesChannel.MESSENGER:
+        return CheckoutKind(checkout, SalesChannel.MESSENGER)
+    if checkout == Checkout.FACEBOOK:
+        return CheckoutKind(Checkout.FACEBOOK, SalesChannel.FACEBOOK_CHECKOUT)
+    return CheckoutKind(Checkout.STORE, SalesChannel.ONLINE_STORE)
 
 
 def unavailable_reason(store: Store, kind: CheckoutKind, product: Product) -> str | None:
@@ -148,6 +162,16 @@ class CheckoutLine:
         return self.variant.title
 
     @property
+    def shown_variant_title(self) -> str:
+        return shown_variant_title(self.variant.title)
+
+    @property
+    def title(self) -> str:
+        """ "Linen Apron (Small)", or the product's title alone for its Default variant."""
+        variant = self.shown_variant_title
+        return f"{self.product_title} ({variant})" if variant else self.product_title
+
+    @property
     def price_cents(self) -> int:
         return self.variant.price_cents
 
@@ -221,6 +245,35 @@ class Summary:
         self.discount_cents = discount_amount(self.discount, self.subtotal_cents)
         self.shipping_cents = self.shipping_rate.price_cents if self.shipping_rate else 0
         self.total_cents = self.subtotal_cents - self.discount_cents + self.shipping_cents
+
+    # Named as the order's, so that totals_rows takes either.
+    @property
+    def discount_code(self) -> str | None:
+        return self.discount.code if self.discount else None
+
+    @property
+    def shipping_rate_name(self) -> str:
+        return self.shipping_rate.name if self.shipping_rate else ""
+
+
+@dataclass(frozen=True)
+class TotalsRow:
+    label: str
+    amount: str
+    total: bool = False
+
+
+def totals_rows(amounts: Summary | Order, currency: str) -> list[TotalsRow]:
+    """The lines under an order's items: subtotal, discount, shipping, total. One rule for the
+    checkout's summary, the order pages (templates/_order_totals.html) and the confirmation e-mail."""
+    rows = [TotalsRow(_("Subtotal"), format_money(amounts.subtotal_cents, currency))]
+    if amounts.discount_code or amounts.discount_cents:
+        label = _("Discount") + (f" ({amounts.discount_code})" if amounts.discount_code else "")
+        rows.append(TotalsRow(label, "-" + format_money(amounts.discount_cents, currency)))
+    shipping = _("Shipping") + (f" ({amounts.shipping_rate_name})" if amounts.shipping_rate_name else "")
+    rows.append(TotalsRow(shipping, format_money(amounts.shipping_cents, currency)))
+    rows.append(TotalsRow(_("Total"), format_money(amounts.total_cents, currency), total=True))
+    return rows
 
 
 def summarize(lines: list[CheckoutLine], shipping_rate_id=None, discount_code: str | None = None,
@@ -397,9 +450,7 @@ def _take_stock(line: CheckoutLine, kind: CheckoutKind) -> None:
     """Take the line's quantity from stock, only if that much is still there and the product is
     still published to the checkout's channel (unpublished meanwhile: nothing is taken)."""
     variant_id, handle, quantity = line.variant.id, line.variant.product.handle, line.quantity
-    title = line.product_title
-    if line.variant_title and line.variant_title != "Default":
-        title = f"{title} ({line.variant_title})"
+    title = line.title
     published = (select(Product.id)
                  .where(Product.id == Variant.product_id, published_on(kind.channel)).exists())
     result = db.session.execute(
@@ -425,10 +476,7 @@ def check_lines_in_stock(lines: list[CheckoutLine]) -> None:
     address: a link to a checkout can outlive the stock. Placing the order checks again, atomically."""
     for line in lines:
         if line.variant.stock < line.quantity:
-            title = line.product_title
-            if line.variant_title and line.variant_title != "Default":
-                title = f"{title} ({line.variant_title})"
-            raise _sold_out(title, line.in_cart, line.variant.stock, line.variant.product.handle,
+            raise _sold_out(line.title, line.in_cart, line.variant.stock, line.variant.product.handle,
                             line.variant.id)
 
 
@@ -460,7 +508,7 @@ def _next_order_number(store: Store) -> int:
 
 def confirmation_sender(store: Store, order: Order, facebook_sender: str) -> tuple[str, str]:
     """Facebook checkout (and Messenger) confirmations come from Facebook, others from the store."""
-    if order.checkout == "facebook":
+    if order.checkout == Checkout.FACEBOOK:
         return "Facebook", facebook_sender
     return store.name, store.email
 
@@ -476,7 +524,7 @@ def queue_confirmation(store: Store, order: Order, status_url: str):
         "order_confirmation", order.email,
         _("Order %(number)s confirmed", number=order.name),
         body, sender_name=sender_name, sender_email=sender_email,
-        reply_to=store.support_email if order.checkout == "store" else None,
+        reply_to=store.support_email if order.checkout == Checkout.STORE else None,
         order=order, dedupe_key=f"order-confirmation:{order.id}",
     )
 

@@ -7,10 +7,11 @@ from sqlalchemy import update
 from . import clock
 from .errors import DomainError
 from .extensions import db
-from .models import DiscountCode
+from .models import DiscountCode, DiscountKind
 
 
 def normalize_code(code: str | None) -> str:
+    """Codes are matched case-insensitively: kept upper-case, without spaces."""
     return "".join((code or "").split()).upper()
 
 
@@ -39,7 +40,7 @@ def discount_amount(discount: DiscountCode | None, subtotal_cents: int) -> int:
     """What the code takes off the subtotal (never more than the subtotal); shipping is not discounted."""
     if discount is None:
         return 0
-    if discount.kind == "percentage":
+    if discount.kind == DiscountKind.PERCENTAGE:
         amount = (subtotal_cents * discount.value + 50) // 100
     else:
         amount = discount.value

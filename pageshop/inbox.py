@@ -128,10 +128,6 @@ def list_conversations(after: int | None = None, per_page: int = INBOX_PER_PAGE)
     return ListingPage(rows, has_previous=cursor is not None, has_next=more)
 
 
-def get_conversation(conversation_id: int) -> Conversation | None:
-    return db.session.get(Conversation, conversation_id)
-
-
 def mark_read(conversation: Conversation) -> None:
     if conversation.unread_count:
         conversation.unread_count = 0

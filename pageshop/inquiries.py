@@ -97,10 +97,6 @@ def list_inquiries() -> list[Inquiry]:
     ))
 
 
-def get_inquiry(inquiry_id: int) -> Inquiry | None:
-    return db.session.get(Inquiry, inquiry_id)
-
-
 def mark_answered(inquiry: Inquiry, now: datetime) -> Inquiry:
     if inquiry.answered_at is not None:
         raise NotAllowed(_("This inquiry is already answered."))

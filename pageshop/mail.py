@@ -18,7 +18,7 @@ from sqlalchemy import or_, update
 
 from . import clock
 from .extensions import db
-from .models import Email
+from .models import Email, EmailState
 from .worker import register_job
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ def queue_email(kind: str, recipient: str, subject: str, body: str, sender_name:
         reply_to=reply_to,
         order_id=order.id if order is not None else None,
         dedupe_key=dedupe_key,
-        state="queued" if mail_configured() else "not_sent",
+        state=EmailState.QUEUED if mail_configured() else EmailState.NOT_SENT,
         next_attempt_at=clock.now(),
     )
     db.session.add(email)
@@ -61,7 +61,7 @@ def queue_email(kind: str, recipient: str, subject: str, body: str, sender_name:
 
 
 def _due_states() -> tuple[str, ...]:
-    return ("queued", "not_sent") if mail_configured() else ("queued",)
+    return (EmailState.QUEUED, EmailState.NOT_SENT) if mail_configured() else (EmailState.QUEUED,)
 
 
 def _claim(email_id: int) -> bool:
@@ -88,8 +88,8 @@ def deliver(email_id: int, timeout: float | None = None) -> bool:
     """
     if not mail_configured():
         db.session.execute(
-            update(Email).where(Email.id == email_id, Email.state == "queued")
-            .values(state="not_sent").execution_options(synchronize_session=False)
+            update(Email).where(Email.id == email_id, Email.state == EmailState.QUEUED)
+            .values(state=EmailState.NOT_SENT).execution_options(synchronize_session=False)
         )
         db.session.commit()
         return False
@@ -123,7 +123,7 @@ def _attempt(email_id: int, timeout: float | None) -> str | None:
     except (smtplib.SMTPException, OSError) as exc:
         _record_failure(email_id, exc)
         return "failed"
-    email.state = "sent"
+    email.state = EmailState.SENT
     email.sent_at = clock.now()
     email.last_error = None
     email.next_attempt_at = None
@@ -168,10 +168,10 @@ def _record_failure(email_id: int, exc: Exception) -> None:
     max_attempts = current_app.config.get("MAIL_MAX_ATTEMPTS", 10)
     email.last_error = f"{type(exc).__name__}: {exc}"[:2000] or type(exc).__name__
     if email.attempts >= max_attempts:
-        email.state = "failed"
+        email.state = EmailState.FAILED
         email.next_attempt_at = None
     else:
-        email.state = "queued"
+        email.state = EmailState.QUEUED
         email.next_attempt_at = clock.now() + backoff(email.attempts)
     db.session.commit()
     log.warning("e-mail %s not sent (attempt %s): %s", email.id, email.attempts, email.last_error)

@@ -52,6 +52,30 @@ def one_of(column: str, values: type[StrEnum]) -> str:
     return f"{column} IN ({','.join(repr(str(value)) for value in values)})"
 
 
+class SalesChannel(StrEnum):
+    """Where the order was placed."""
+
+    FACEBOOK_CHECKOUT = "facebook_checkout"
+    ONLINE_STORE = "online_store"
+    MESSENGER = "messenger"
+
+
+class Checkout(StrEnum):
+    """Which checkout took the order (and which one the store chose): Facebook's or its own."""
+
+    FACEBOOK = "facebook"
+    STORE = "store"
+
+
+class FulfillmentStatus(StrEnum):
+    """An order's way to the shopper, one step at a time (pageshop.orders)."""
+
+    UNFULFILLED = "unfulfilled"
+    FULFILLED = "fulfilled"
+    OUT_FOR_DELIVERY = "out_for_delivery"
+    DELIVERED = "delivered"
+
+
 # --- people -----------------------------------------------------------------
 
 
@@ -104,7 +128,7 @@ class Store(db.Model):
     __tablename__ = "stores"
     __table_args__ = (
         CheckConstraint("review_state IN ('not_submitted','submitted','approved')", name="review_state"),
-        CheckConstraint("checkout_choice IN ('facebook','store')", name="checkout_choice"),
+        CheckConstraint(one_of("checkout_choice", Checkout), name="checkout_choice"),
         CheckConstraint("buy_now_destination IN ('shop','online_store')", name="buy_now_destination"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -208,6 +232,15 @@ class Product(db.Model):
         return min((v.price_cents for v in self.variants), default=0)
 
 
+# The title of a product's only variant when it has no options: shoppers never see it.
+DEFAULT_VARIANT_TITLE = "Default"
+
+
+def shown_variant_title(title: str | None) -> str:
+    """A variant's title as shoppers see it beside the product's: "" for the Default variant."""
+    return "" if not title or title == DEFAULT_VARIANT_TITLE else title
+
+
 class Variant(db.Model):
     __tablename__ = "variants"
     __table_args__ = (
@@ -216,7 +249,7 @@ class Variant(db.Model):
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"), index=True)
-    title: Mapped[str] = mapped_column(String(200), default="Default")
+    title: Mapped[str] = mapped_column(String(200), default=DEFAULT_VARIANT_TITLE)
     sku: Mapped[str] = mapped_column(String(64), default="")
     price_cents: Mapped[int] = mapped_column(Integer)
     stock: Mapped[int] = mapped_column(Integer, default=0)
@@ -225,10 +258,15 @@ class Variant(db.Model):
     product: Mapped[Product] = relationship(back_populates="variants")
 
 
+class DiscountKind(StrEnum):
+    PERCENTAGE = "percentage"  # value: percent off, 1 to 100
+    FIXED = "fixed"  # value: cents off
+
+
 class DiscountCode(db.Model):
     __tablename__ = "discount_codes"
     __table_args__ = (
-        CheckConstraint("kind IN ('percentage','fixed')", name="kind"),
+        CheckConstraint(one_of("kind", DiscountKind), name="kind"),
         CheckConstraint("value > 0", name="value_positive"),
         CheckConstraint("kind != 'percentage' OR value <= 100", name="percentage_max"),
         CheckConstraint("usage_limit IS NULL OR times_used <= usage_limit", name="usage_limit"),
@@ -269,21 +307,13 @@ class CartItem(db.Model):
 
 # --- orders (S5, S7, A3) ------------------------------------------------------------
 
-SALES_CHANNELS = ("facebook_checkout", "online_store", "messenger")
-FULFILLMENT_STATES = ("unfulfilled", "fulfilled", "out_for_delivery", "delivered")
-
 
 class Order(db.Model):
     __tablename__ = "orders"
     __table_args__ = (
-        CheckConstraint(
-            "sales_channel IN ('facebook_checkout','online_store','messenger')", name="sales_channel"
-        ),
-        CheckConstraint("checkout IN ('facebook','store')", name="checkout"),
-        CheckConstraint(
-            "fulfillment_status IN ('unfulfilled','fulfilled','out_for_delivery','delivered')",
-            name="fulfillment_status",
-        ),
+        CheckConstraint(one_of("sales_channel", SalesChannel), name="sales_channel"),
+        CheckConstraint(one_of("checkout", Checkout), name="checkout"),
+        CheckConstraint(one_of("fulfillment_status", FulfillmentStatus), name="fulfillment_status"),
         CheckConstraint("total_cents >= 0", name="total_not_negative"),
         # Newest first, alone or within a status or channel: the list's order and keyset cursor.
         Index("ix_orders_placed_at_id", "placed_at", "id"),
@@ -299,7 +329,7 @@ class Order(db.Model):
     idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
     sales_channel: Mapped[str] = mapped_column(String(20))
     checkout: Mapped[str] = mapped_column(String(10))
-    fulfillment_status: Mapped[str] = mapped_column(String(20), default="unfulfilled")
+    fulfillment_status: Mapped[str] = mapped_column(String(20), default=FulfillmentStatus.UNFULFILLED)
     financial_status: Mapped[str] = mapped_column(String(20), default="paid")
 
     email: Mapped[str] = mapped_column(String(254), index=True)
@@ -355,7 +385,7 @@ class Order(db.Model):
     @hybrid_property
     def placed_with_facebook_checkout(self) -> bool:
         """On the Page or from a Messenger product card: what Facebook's deadlines apply to."""
-        return self.checkout == "facebook"
+        return self.checkout == Checkout.FACEBOOK
 
     @property
     def customer_name(self) -> str:
@@ -378,6 +408,10 @@ class OrderLine(db.Model):
     def total_cents(self) -> int:
         return self.price_cents * self.quantity
 
+    @property
+    def shown_variant_title(self) -> str:
+        return shown_variant_title(self.variant_title)
+
 
 class OrderEvent(db.Model):
     """The order's timeline: placed, fulfilled, out_for_delivery, delivered, and notes."""
@@ -394,12 +428,19 @@ class OrderEvent(db.Model):
 # --- e-mail (S5, S8, A9) --------------------------------------------------------------
 
 
+class EmailState(StrEnum):
+    QUEUED = "queued"  # waiting to be sent or retried
+    SENT = "sent"
+    NOT_SENT = "not_sent"  # no SMTP server configured: kept, sent once one is
+    FAILED = "failed"
+
+
 class Email(db.Model):
     """Every e-mail the shop sends, kept until sent; the admin's e-mail log."""
 
     __tablename__ = "emails"
     __table_args__ = (
-        CheckConstraint("state IN ('queued','sent','not_sent','failed')", name="state"),
+        CheckConstraint(one_of("state", EmailState), name="state"),
         Index("ix_emails_due", "state", "next_attempt_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -413,8 +454,7 @@ class Email(db.Model):
     reply_to: Mapped[str | None] = mapped_column(String(254))
     subject: Mapped[str] = mapped_column(String(255))
     body: Mapped[str] = mapped_column(Text)
-    # queued: waiting to be sent or retried; not_sent: no SMTP server configured.
-    state: Mapped[str] = mapped_column(String(12), default="queued")
+    state: Mapped[str] = mapped_column(String(12), default=EmailState.QUEUED)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime)

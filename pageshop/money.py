@@ -26,12 +26,25 @@ def format_money(cents: int | None, currency: str = "USD") -> str:
     return f"{sign}{amount} {currency}"
 
 
-def parse_money(text: str) -> int:
-    """'12.50' -> 1250; a clear error for anything else."""
+def parse_amount(text: str) -> Decimal:
+    """An amount as a person types it: "12.50", "$1,200", "10" -> Decimal; a clear error for
+    anything else (NaN and infinities too)."""
     try:
         value = Decimal(str(text).strip().replace("$", "").replace(",", ""))
     except InvalidOperation:
         raise DomainError(_("Enter an amount like 12.50."))
-    if not value.is_finite() or value < 0 or value.as_tuple().exponent < -2:
+    if not value.is_finite():
         raise DomainError(_("Enter an amount like 12.50."))
-    return int((value * 100).quantize(Decimal("1")))
+    return value
+
+
+def to_cents(amount: Decimal) -> int:
+    """Decimal("12.50") -> 1250; an error for a negative amount or one with more than two decimals."""
+    if amount < 0 or amount.as_tuple().exponent < -2:
+        raise DomainError(_("Enter an amount like 12.50."))
+    return int(amount.scaleb(2))  # exact: at most two decimals (quantize would overflow at 1e30)
+
+
+def from_cents(cents: int) -> Decimal:
+    """1250 -> Decimal("12.50"), as a form shows it."""
+    return Decimal(cents).scaleb(-2)

@@ -20,23 +20,30 @@ from .business_days import add_business_days
 from .errors import DomainError, NotAllowed
 from .extensions import db
 from .listing import ListingPage, cursor_of, keyset_page, page_of
-from .models import Email, Order, OrderEvent, Store
+from .models import Email, FulfillmentStatus, Order, OrderEvent, SalesChannel, Store
 from .search import fold, newest_matches, query_words
 from .validation import check_length
 
 ORDERS_PER_PAGE = 25
 
 CHANNEL_LABELS = {
-    "facebook_checkout": _l("Facebook checkout"),
-    "online_store": _l("Online store"),
-    "messenger": _l("Messenger"),
+    SalesChannel.FACEBOOK_CHECKOUT: _l("Facebook checkout"),
+    SalesChannel.ONLINE_STORE: _l("Online store"),
+    SalesChannel.MESSENGER: _l("Messenger"),
 }
 
 STATUS_LABELS = {
-    "unfulfilled": _l("Unfulfilled"),
-    "fulfilled": _l("Fulfilled"),
-    "out_for_delivery": _l("Out for delivery"),
-    "delivered": _l("Delivered"),
+    FulfillmentStatus.UNFULFILLED: _l("Unfulfilled"),
+    FulfillmentStatus.FULFILLED: _l("Fulfilled"),
+    FulfillmentStatus.OUT_FOR_DELIVERY: _l("Out for delivery"),
+    FulfillmentStatus.DELIVERED: _l("Delivered"),
+}
+# What the merchant may do next, by the order's status.
+NEXT_ACTIONS = {
+    FulfillmentStatus.UNFULFILLED: {"fulfill"},
+    FulfillmentStatus.FULFILLED: {"out_for_delivery", "delivered"},
+    FulfillmentStatus.OUT_FOR_DELIVERY: {"delivered"},
+    FulfillmentStatus.DELIVERED: set(),
 }
 
 # Tracking pages of the carriers people use most; any other carrier needs its URL given.
@@ -55,8 +62,8 @@ CARRIERS = tuple(CARRIER_TRACKING_URLS)
 def fulfill_order(order: Order, carrier: str, tracking_number: str,
                   tracking_url: str | None = None) -> Order:
     """Ship the order: unfulfilled -> fulfilled, with carrier and tracking."""
-    if order.fulfillment_status != "unfulfilled":
-        raise NotAllowed(_refusal(order.fulfillment_status, "fulfilled"))
+    if order.fulfillment_status != FulfillmentStatus.UNFULFILLED:
+        raise NotAllowed(_refusal(order.fulfillment_status, FulfillmentStatus.FULFILLED))
     carrier = _canonical_carrier(carrier)
     tracking_number = (tracking_number or "").strip()
     if not carrier:
@@ -68,7 +75,7 @@ def fulfill_order(order: Order, carrier: str, tracking_number: str,
     tracking_url = _tracking_url(carrier, tracking_number, tracking_url)
 
     now = clock.now()
-    _advance(order, ("unfulfilled",), "fulfilled", {
+    _advance(order, (FulfillmentStatus.UNFULFILLED,), FulfillmentStatus.FULFILLED, {
         "carrier": carrier,
         "tracking_number": tracking_number,
         "tracking_url": tracking_url,
@@ -86,7 +93,8 @@ def fulfill_order(order: Order, carrier: str, tracking_number: str,
 
 def mark_out_for_delivery(order: Order) -> Order:
     now = clock.now()
-    _advance(order, ("fulfilled",), "out_for_delivery", {"out_for_delivery_at": now})
+    _advance(order, (FulfillmentStatus.FULFILLED,), FulfillmentStatus.OUT_FOR_DELIVERY,
+             {"out_for_delivery_at": now})
     order.events.append(OrderEvent(kind="out_for_delivery", created_at=now,
                                    message=_("Out for delivery")))
     events.publish("order_out_for_delivery", order)
@@ -96,7 +104,8 @@ def mark_out_for_delivery(order: Order) -> Order:
 
 def mark_delivered(order: Order) -> Order:
     now = clock.now()
-    _advance(order, ("fulfilled", "out_for_delivery"), "delivered", {"delivered_at": now})
+    _advance(order, (FulfillmentStatus.FULFILLED, FulfillmentStatus.OUT_FOR_DELIVERY),
+             FulfillmentStatus.DELIVERED, {"delivered_at": now})
     order.events.append(OrderEvent(kind="delivered", created_at=now, message=_("Delivered")))
     events.publish("order_delivered", order)
     db.session.commit()
@@ -105,15 +114,11 @@ def mark_delivered(order: Order) -> Order:
 
 def allowed_actions(order: Order) -> set[str]:
     """Which of "fulfill", "out_for_delivery", "delivered" the order's state allows now."""
-    return {
-        "unfulfilled": {"fulfill"},
-        "fulfilled": {"out_for_delivery", "delivered"},
-        "out_for_delivery": {"delivered"},
-        "delivered": set(),
-    }[order.fulfillment_status]
+    return NEXT_ACTIONS[order.fulfillment_status]
 
 
-def _advance(order: Order, expected: tuple[str, ...], new_status: str, values: dict) -> None:
+def _advance(order: Order, expected: tuple[FulfillmentStatus, ...], new_status: FulfillmentStatus,
+             values: dict) -> None:
     if order.fulfillment_status not in expected:
         raise NotAllowed(_refusal(order.fulfillment_status, new_status))
     result = db.session.execute(
@@ -134,9 +139,9 @@ def _advance(order: Order, expected: tuple[str, ...], new_status: str, values: d
 
 
 def _refusal(current: str, wanted: str) -> str:
-    if current == "unfulfilled":
+    if current == FulfillmentStatus.UNFULFILLED:
         return _("Fulfill this order first: it hasn't been shipped yet.")
-    if wanted == "fulfilled":
+    if wanted == FulfillmentStatus.FULFILLED:
         return _("This order is already fulfilled.")
     return _("This order is already %(status)s.", status=str(STATUS_LABELS[current]).lower())
 
@@ -189,7 +194,7 @@ def ship_by_status(order: Order, now: datetime | None = None,
     if deadline is None:
         return None
     now = now or clock.now()
-    late = order.fulfillment_status == "unfulfilled" and now.date() > deadline
+    late = order.fulfillment_status == FulfillmentStatus.UNFULFILLED and now.date() > deadline
     return ShipBy(deadline=deadline, late=late)
 
 
@@ -236,10 +241,6 @@ def search_orders(query: str = "", status: str = "", channel: str = "", after: i
         listed.items = [loaded[row_id] for row_id in listed.items]
         return listed
     return page()
-
-
-def get_order(order_id: int) -> Order | None:
-    return db.session.get(Order, order_id)
 
 
 def order_emails(order: Order) -> list[Email]:

@@ -57,7 +57,7 @@ def newest_matches(table: Table, words: list[str], columns=(), conditions=()) ->
         rowid = literal_column("rowid")
         newest = (select(rowid).select_from(text(fts))
                   .where(text(f"{fts} MATCH :phrases").bindparams(phrases=phrases),
-                         *(literal_column("search_text").like(_contains(word), escape="\\")
+                         *(literal_column("search_text").contains(word, autoescape=True)
                            for word in words if len(word) < TRIGRAM))
                   .order_by(rowid.desc()).limit(MATCH_LIMIT + 1))
         return (select(table.c.id, *columns).where(table.c.id.in_(newest), *conditions)
@@ -65,16 +65,8 @@ def newest_matches(table: Table, words: list[str], columns=(), conditions=()) ->
     # PostgreSQL's GIN index finds the rows of LIKE '%word%' ("id + 0": not by walking the primary
     # key newest first in search of a rare word).
     return (select(table.c.id, *columns)
-            .where(*(column.like(_contains(word), escape="\\") for word in words), *conditions)
+            .where(*(column.contains(word, autoescape=True) for word in words), *conditions)
             .order_by((table.c.id + 0).desc()).limit(MATCH_LIMIT + 1))
-
-
-def _contains(word: str) -> str:
-    return f"%{_escape_like(word)}%"
-
-
-def _escape_like(word: str) -> str:
-    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 # --- the indexes, created with the tables (db.create_all) and by the migration ------------------

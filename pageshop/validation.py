@@ -7,7 +7,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import ValidationError
-from wtforms.validators import Length
+from wtforms.validators import Length, NumberRange, StopValidation
 
 from .errors import DomainError
 
@@ -72,3 +72,25 @@ class EmailAddress:
             check_email(field.data)
         except DomainError as exc:
             raise ValidationError(exc.message)
+
+
+class Filled:
+    """WTForms validator: something was typed (spaces aside); otherwise `message` alone, not also
+    the field's "can't read it"."""
+
+    def __init__(self, message: str):
+        self.message = message
+
+    def __call__(self, form, field) -> None:
+        if not (field.raw_data and str(field.raw_data[0]).strip()):
+            field.errors[:] = []
+            raise StopValidation(self.message)
+
+
+class InRange(NumberRange):
+    """WTForms' NumberRange, silent when there is no number: an empty field may be optional, and
+    an unreadable one already says so."""
+
+    def __call__(self, form, field) -> None:
+        if field.data is not None:
+            super().__call__(form, field)

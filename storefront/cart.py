@@ -3,7 +3,7 @@ look, its "Checkout" leads to the checkout the merchant chose) and the online st
 the store's look, its "Checkout" leads to the store's own checkout). A product goes into the cart of
 the storefront its page belongs to, so each cart holds only what its checkout sells. The carts are
 in the database; the session holds their tokens."""
-from flask import abort, flash, make_response, redirect, render_template, request, session, url_for
+from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from jinja2_fragments.flask import render_block
 
@@ -13,6 +13,7 @@ from pageshop.catalog import get_variant
 from pageshop.errors import DomainError
 from pageshop.ids import parse_id
 from pageshop.store import find_store
+from pageshop.templating import fragment_response, htmx_target, render_page, trigger
 
 from . import bp
 from .page import shop_is_open
@@ -42,10 +43,6 @@ def cart_link_context():
     return {"cart_item_count": lambda storefront="facebook": carts.item_count(cart_token(storefront))}
 
 
-def _htmx_target() -> str | None:
-    return request.headers.get("HX-Target")
-
-
 def _render_cart(storefront: str, status: int = 200, errors: dict | None = None,
                  cart_error: str | None = None):
     """A storefront's cart page, or only its block when htmx asks for it."""
@@ -62,14 +59,9 @@ def _render_cart(storefront: str, status: int = 200, errors: dict | None = None,
         shopping_url=url_for("storefront.online_store" if online_store else "storefront.page"),
         channel_arg="online_store" if online_store else None,
     )
-    if _htmx_target() == CART_TARGET:
-        response = make_response(render_block("storefront/cart.html", "cart", **context), status)
-        if status == 200:
-            response.headers["HX-Trigger"] = "cart-updated"
-    else:
-        response = make_response(render_template("storefront/cart.html", **context), status)
-    response.vary.add("HX-Request")
-    response.vary.add("HX-Target")
+    response = render_page("storefront/cart.html", {CART_TARGET: "cart"}, status=status, **context)
+    if htmx_target() == CART_TARGET and status == 200:
+        trigger(response, "cart-updated")
     return response
 
 
@@ -84,11 +76,8 @@ def _refusals(storefront: str, summary) -> dict:
 
 
 def _cart_page(storefront: str):
-    if _htmx_target() == CART_LINK_TARGET:
-        response = make_response(render_template("storefront/_cart_link.html", storefront=storefront))
-        response.vary.add("HX-Request")
-        response.vary.add("HX-Target")
-        return response
+    if htmx_target() == CART_LINK_TARGET:
+        return fragment_response(render_template("storefront/_cart_link.html", storefront=storefront))
     return _render_cart(storefront)
 
 
@@ -110,7 +99,7 @@ def add_to_cart():
     variant_id = parse_id(request.form.get("variant"))
     variant = get_variant(variant_id) if variant_id else None
     if variant is None:
-        if _htmx_target() == NOTICE_TARGET:
+        if htmx_target() == NOTICE_TARGET:
             html = render_block("storefront/product.html", "cart_notice", notice=None,
                                 error=_("This product is no longer available."))
             return html, 422
@@ -123,7 +112,7 @@ def add_to_cart():
         session[CART_TOKENS[storefront]] = cart.token
         item = carts.add_to_cart(cart, variant.id, quantity)
     except DomainError as error:
-        if _htmx_target() == NOTICE_TARGET:
+        if htmx_target() == NOTICE_TARGET:
             return render_block("storefront/product.html", "cart_notice", notice=None,
                                 error=error.message), 422
         context = product_context(product, variant, storefront, error=error.message, error_field=error.field)
@@ -135,11 +124,10 @@ def add_to_cart():
     else:
         notice = _("Added to your cart: %(title)s × %(quantity)d (%(in_cart)d in your cart).",
                    title=_line_title(variant), quantity=quantity, in_cart=item.quantity)
-    if _htmx_target() == NOTICE_TARGET:
-        response = make_response(render_block("storefront/product.html", "cart_notice",
-                                               notice=notice, error=None, channel=storefront))
-        response.headers["HX-Trigger"] = "cart-updated"
-        return response
+    if htmx_target() == NOTICE_TARGET:
+        return trigger(fragment_response(render_block("storefront/product.html", "cart_notice",
+                                                      notice=notice, error=None, channel=storefront)),
+                       "cart-updated")
     flash(notice, "success")
     return redirect(url_for("storefront.product", handle=product.handle, variant=variant.id,
                             channel="online_store" if storefront == "online_store" else None), code=303)
@@ -175,7 +163,7 @@ def _change(item_id: int, change):
             # Removed meanwhile (in another tab): there is no line to show the error next to.
             return _render_cart(storefront, 422, cart_error=_("This item is no longer in your cart."))
         return _render_cart(storefront, 422, errors={item_id: error.message})
-    if _htmx_target() == CART_TARGET:
+    if htmx_target() == CART_TARGET:
         return _render_cart(storefront)
     return redirect(url_for("storefront.store_cart" if storefront == "online_store" else "storefront.cart"),
                     code=303)

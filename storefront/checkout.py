@@ -1,9 +1,8 @@
 """S5 and S6: the checkout (Facebook checkout or the store's own) with the Messenger opt-in."""
 import secrets
 
-from flask import abort, redirect, render_template, request, session, url_for
+from flask import abort, redirect, request, session, url_for
 from flask_babel import gettext as _
-from jinja2_fragments.flask import render_block, render_blocks
 
 from pageshop import checkout as checkouts
 from pageshop.errors import DomainError
@@ -12,6 +11,7 @@ from pageshop.money import format_money
 from pageshop.payments import PaymentError
 from pageshop.sessions import current_facebook_account, log_out_facebook
 from pageshop.store import get_store
+from pageshop.templating import htmx_target, htmx_trigger_name, render_page
 from pageshop.urls import public_url, safe_next
 
 from . import bp
@@ -101,7 +101,7 @@ def _applying_discount() -> bool:
     """ "Apply" next to the discount code (or Enter in it): with htmx a GET of the summary, without
     JavaScript a POST of the whole form; either way no order is placed."""
     if request.method == "GET":
-        return (request.headers.get("HX-Trigger-Name") == APPLY_DISCOUNT
+        return (htmx_trigger_name() == APPLY_DISCOUNT
                 or APPLY_DISCOUNT in request.args)
     return APPLY_DISCOUNT in request.form
 
@@ -225,7 +225,7 @@ def _checkout_args() -> dict:
 
 def _render(store, kind, lines, form, error=None, status=200, error_link=None, blocked=False,
             applied_discount=None, discount_feedback=False):
-    summary_only = request.method == "GET" and request.headers.get("HX-Target") == SUMMARY_TARGET
+    summary_only = request.method == "GET" and htmx_target() == SUMMARY_TARGET
     if summary_only:
         # The summary follows the shipping rate (and code) chosen, before the order is placed.
         form.shipping_rate.data = request.args.get("shipping_rate", form.shipping_rate.data)
@@ -246,9 +246,7 @@ def _render(store, kind, lines, form, error=None, status=200, error_link=None, b
     )
     if summary_only and discount_feedback and not kind.is_facebook:
         # "Apply": the summary, and the code's field with its error or confirmation (out of band).
-        response = render_blocks(TEMPLATE, ["order_summary", "discount_field"], oob=True, **context)
-    elif summary_only:
-        response = render_block(TEMPLATE, "order_summary", **context)
+        blocks, context["oob"] = {SUMMARY_TARGET: ("order_summary", "discount_field")}, True
     else:
-        response = render_template(TEMPLATE, **context)
-    return response, status, {"Vary": "HX-Request"}
+        blocks = {SUMMARY_TARGET: "order_summary"} if summary_only else {}
+    return render_page(TEMPLATE, blocks, status=status, **context)

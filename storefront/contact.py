@@ -1,9 +1,6 @@
 """S8: "Contact seller": the shopper writes to the store about an order."""
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import TextAreaField
 
 from pageshop import clock
 from pageshop.errors import DomainError
@@ -12,10 +9,7 @@ from pageshop.sessions import current_facebook_account
 from pageshop.store import get_store
 
 from . import bp
-
-
-class ContactSellerForm(FlaskForm):
-    message = TextAreaField(_l("Message"))
+from .forms import ContactSellerForm
 
 
 def _layout_for(order) -> str:

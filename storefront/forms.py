@@ -9,10 +9,12 @@ from wtforms import (
     RadioField,
     SelectField,
     StringField,
+    TextAreaField,
     ValidationError,
 )
 from wtforms.validators import DataRequired
 
+from pageshop.forms import TokenForm as TokenForm  # shared with the admin
 from pageshop.models import Order
 from pageshop.validation import EmailAddress, FitsColumn
 
@@ -21,10 +23,6 @@ class FacebookLoginForm(FlaskForm):
     email = EmailField(_l("Email"), validators=[DataRequired(_l("Enter your email.")), EmailAddress()])
     password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password."))])
     next = StringField()
-
-
-class TokenForm(FlaskForm):
-    """A button that only needs the CSRF token."""
 
 
 class CheckoutForm(FlaskForm):
@@ -87,3 +85,7 @@ def _check(rule, *args):
         rule(*args)
     except DomainError as exc:
         raise ValidationError(exc.message)
+
+
+class ContactSellerForm(FlaskForm):
+    message = TextAreaField(_l("Message"))

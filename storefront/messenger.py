@@ -3,7 +3,7 @@
 The page polls itself (`?after=<last id>` with HX-Target "messages") and gets only the messages that
 are new, or 204. Every action posts, then tells the poller through the "messages-changed" event.
 """
-from flask import make_response, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 from jinja2_fragments.flask import render_block
 
 from pageshop.errors import DomainError
@@ -19,46 +19,39 @@ from pageshop.messenger.chat import (
 )
 from pageshop.sessions import current_facebook_account
 from pageshop.store import get_store
+from pageshop.templating import fragment_response, htmx_target, is_htmx, retarget, trigger
 
 from . import bp
-
-
-def _is_htmx() -> bool:
-    return bool(request.headers.get("HX-Request"))
 
 
 @bp.get("/messenger")
 def messenger():
     account = current_facebook_account()
     if account is None:
-        response = make_response(render_template("storefront/messenger_login.html"))
-        response.vary.add("HX-Request")
-        return response
+        return fragment_response(render_template("storefront/messenger_login.html"))
     view = shopper_view(account, get_store())
-    if request.headers.get("HX-Target") == "messages":
+    if htmx_target() == "messages":
         after = parse_id(request.args.get("after")) or 0
         messages = conversation_messages(view.conversation, after)
         if not messages:
-            return "", 204, {"Vary": "HX-Request, HX-Target"}
+            return fragment_response("", 204)
         # The question shown last until now is overtaken: its quick replies are disabled on screen.
-        response = make_response(render_template(
+        response = fragment_response(render_template(
             "storefront/_message_updates.html", messages=messages,
             overtaken_question=question_with_quick_replies(view.conversation, after)))
     else:
         messages = conversation_messages(view.conversation)
-        response = make_response(render_template(
+        response = fragment_response(render_template(
             "storefront/messenger.html", view=view, messages=messages,
             last_id=messages[-1].id if messages else 0, error=None, text="", max_length=MAX_MESSAGE,
         ))
-    response.vary.add("HX-Request")
-    response.vary.add("HX-Target")
     return response
 
 
 def _done():
     """After an action: htmx refreshes the conversation; without JavaScript, back to the page."""
-    if _is_htmx():
-        return "", 204, {"HX-Trigger": "messages-changed"}
+    if is_htmx():
+        return trigger(fragment_response("", 204), "messages-changed")
     return redirect(url_for("storefront.messenger"), code=303)
 
 
@@ -80,23 +73,21 @@ def messenger_send():
         send_message(account, get_store(), text)
     except DomainError as exc:
         return _composer(account, text, exc.message, 422)
-    if _is_htmx():
-        response = _composer(account, "", None, 200)
-        response.headers["HX-Trigger"] = "messages-changed"
-        return response
+    if is_htmx():
+        return trigger(_composer(account, "", None, 200), "messages-changed")
     return _done()
 
 
 def _composer(account, text, error, status):
     """The composer again: emptied after sending, or with the text and its error."""
     view = shopper_view(account, get_store())
-    if _is_htmx():
+    if is_htmx():
         html = render_block("storefront/messenger.html", "composer", view=view, text=text, error=error,
                             max_length=MAX_MESSAGE)
         # Menu buttons swap nothing; their rare error goes to the composer too.
-        return make_response(html, status, {"HX-Retarget": "#composer", "HX-Reswap": "outerHTML"})
+        return retarget(fragment_response(html, status), "#composer")
     messages = conversation_messages(view.conversation)
-    return make_response(render_template(
+    return fragment_response(render_template(
         "storefront/messenger.html", view=view, messages=messages,
         last_id=messages[-1].id if messages else 0, error=error, text=text, max_length=MAX_MESSAGE,
     ), status)

@@ -1,16 +1,15 @@
 """S2 and S3: the Page's Shop tab, collections, the online store's catalog, product pages, and
 the uploaded product images."""
-from flask import abort, current_app, make_response, redirect, render_template, request, send_from_directory, url_for
+from flask import abort, current_app, redirect, render_template, request, send_from_directory, url_for
 from flask_babel import format_number
 from flask_babel import gettext as _
-from jinja2_fragments.flask import render_block
 
 from pageshop import checkout as checkouts
 from pageshop.cart import parse_quantity
 from pageshop.catalog import (
     check_available,
     clean_query,
-    get_collection,
+    get_collection_by_handle,
     get_product_by_handle,
     published_collections,
     select_variant,
@@ -19,6 +18,7 @@ from pageshop.catalog import (
 from pageshop.errors import DomainError
 from pageshop.ids import parse_id
 from pageshop.store import find_store
+from pageshop.templating import render_page
 
 from . import bp
 from .page import shop_is_open
@@ -43,7 +43,7 @@ def _listing(channel: str, template: str, endpoint: str, path_args: dict,
     """A page of products: the whole page, or only the results when htmx asks for them."""
     collection = None
     if collection_handle:
-        collection = get_collection(collection_handle)
+        collection = get_collection_by_handle(collection_handle)
         if collection is None:
             abort(404)
     q = clean_query(request.args.get("q"))
@@ -69,13 +69,7 @@ def _listing(channel: str, template: str, endpoint: str, path_args: dict,
         page_url=page_url,
         count_limit=format_number(products.count_limit),
     )
-    if request.headers.get("HX-Target") == RESULTS_TARGET:
-        html = render_template("storefront/_shop_results.html", **context)
-    else:
-        html = render_template(template, **context)
-    response = make_response(html)
-    response.vary.add("HX-Request")
-    return response
+    return render_page(template, {RESULTS_TARGET: "storefront/_shop_results.html"}, **context)
 
 
 @bp.get("/shop")
@@ -172,13 +166,7 @@ def product(handle):
         abort(404)
     context = product_context(product, variant, channel, quantity=_int_arg("quantity", 1),
                               refusal=purchase_refusal(store, product, channel))
-    if request.headers.get("HX-Target") == OFFER_TARGET:
-        html = render_block("storefront/product.html", "offer", **context)
-    else:
-        html = render_template("storefront/product.html", **context)
-    response = make_response(html)
-    response.vary.add("HX-Request")
-    return response
+    return render_page("storefront/product.html", {OFFER_TARGET: "offer"}, **context)
 
 
 @bp.post("/products/<handle>/buy")

@@ -11,8 +11,6 @@ from pageshop.messenger import webhook
 
 from . import bp
 
-webhook.register()
-
 
 @bp.route("/webhooks/messenger", methods=["GET", "POST"])
 @csrf.exempt

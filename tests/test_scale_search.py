@@ -89,7 +89,7 @@ def test_a_deleted_or_unpublished_product_is_not_found(client, signed_in, make_p
     hidden.published_facebook = False
     db.session.commit()
     assert [p.title for p in catalog.shop_products("facebook", q="scarf").items] == ["Kept Scarf"]
-    assert [p.id for p in catalog.search_products("scarf")] == [kept.id]
+    assert [p.id for p in catalog.search_facebook_products("scarf")] == [kept.id]
 
 
 def test_admin_order_search_folds_names_and_finds_numbers(client, signed_in, make_order):

@@ -256,9 +256,9 @@ def test_search_products_for_messenger(app, store, make_product):
     make_product(title="Mug In Stock", stock=3)
     make_product(title="Mug Store Only", facebook=False)
     make_product(title="Plate")
-    found = catalog.search_products("mug")
+    found = catalog.search_facebook_products("mug")
     assert [p.title for p in found] == ["Mug In Stock", "Mug Sold Out"]
-    assert catalog.search_products("   ") == []
+    assert catalog.search_facebook_products("   ") == []
 
 
 # --- S3 product page ------------------------------------------------------------------

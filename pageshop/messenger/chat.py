@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 
-from ..catalog import search_products
+from ..catalog import search_facebook_products
 from ..errors import DomainError
 from ..extensions import db
 from ..models import Conversation, FacebookAccount, Message, Product, Store
@@ -197,7 +197,7 @@ def search_answer(query: str) -> tuple[str, dict | None]:
 
 def find_products(query: str) -> list[Product]:
     """The Shop tab's own search: accents and case folded, through the search index."""
-    return search_products(query, limit=SEARCH_LIMIT)
+    return search_facebook_products(query, limit=SEARCH_LIMIT)
 
 
 def conversation_messages(conversation: Conversation | None, after_id: int = 0) -> list[Message]:

@@ -37,7 +37,15 @@ from sqlalchemy import update
 from .. import clock
 from ..config import DEFAULT_GRAPH_URL
 from ..extensions import db
-from ..models import Conversation, FacebookPage, Message, Notification, NotificationState, Subscription
+from ..models import (
+    Conversation,
+    FacebookPage,
+    Message,
+    Notification,
+    NotificationState,
+    Subscription,
+    shown_variant_title,
+)
 from ..validation import clip
 from .chat import quick_reply_short_label
 from .conversations import insert_once
@@ -307,7 +315,7 @@ def receipt_payload(outgoing: Outgoing) -> dict:
     for item in data.get("items", [])[:100]:
         element = {"title": str(item.get("title", ""))[:80], "quantity": int(item.get("quantity", 1)),
                    "price": _amount(item.get("price_cents")), "currency": currency}
-        if item.get("variant") and item.get("variant") != "Default":
+        if shown_variant_title(item.get("variant")):
             element["subtitle"] = str(item["variant"])[:80]
         if item.get("image_url"):
             element["image_url"] = item["image_url"]

@@ -6,6 +6,7 @@ rows to the session, so the notification is committed with the change or not at 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import or_
 
 from .. import clock, events
 from ..extensions import db
@@ -101,14 +102,20 @@ _listeners = {kind: on_order_event(kind) for kind in ORDER_EVENTS}
 
 def turn_off_updates(account: FacebookAccount, page: FacebookPage) -> int:
     """S10 "Turn off order updates": every active subscription of the account at this Page."""
-    result = db.session.execute(
+    return turn_off_subscriptions(page.id, Subscription.facebook_account_id == account.id)
+
+
+def turn_off_subscriptions(page_id: int, *person) -> int:
+    """Turn off every active subscription at the Page of the person any of `person` (SQL
+    conditions on Subscription: their account, PSID or user_ref) names; how many were on."""
+    if not person:
+        return 0
+    return db.session.execute(
         db.update(Subscription)
-        .where(Subscription.facebook_account_id == account.id, Subscription.page_id == page.id,
-               Subscription.state == SubscriptionState.ACTIVE)
+        .where(Subscription.page_id == page_id, or_(*person), Subscription.state == SubscriptionState.ACTIVE)
         .values(state=SubscriptionState.TURNED_OFF, state_changed_at=clock.now())
         .execution_options(synchronize_session="fetch")
-    )
-    return result.rowcount
+    ).rowcount
 
 
 def mute_order(order: Order) -> Subscription | None:

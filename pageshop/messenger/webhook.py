@@ -30,7 +30,6 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import or_
 from sqlalchemy.exc import IntegrityError
 
 from .. import clock, worker
@@ -42,7 +41,6 @@ from ..models import (
     Notification,
     Store,
     Subscription,
-    SubscriptionState,
     WebhookDelivery,
     WebhookReceipt,
 )
@@ -429,25 +427,16 @@ def _choose(conversation: Conversation, choice: str, label: str, mid: str | None
 
 def turn_off_for_psid(conversation: Conversation) -> int:
     """ "Turn off order updates" from Messenger: every active subscription of this person at the Page."""
-    from .subscriptions import turn_off_updates
+    from .subscriptions import turn_off_subscriptions
 
     person = []
     if conversation.psid:
         person.append(Subscription.psid == conversation.psid)
     if conversation.user_ref:
         person.append(Subscription.user_ref == conversation.user_ref)
-    count = 0
-    if person:
-        count = db.session.execute(
-            db.update(Subscription)
-            .where(Subscription.page_id == conversation.page_id, or_(*person),
-                   Subscription.state == SubscriptionState.ACTIVE)
-            .values(state=SubscriptionState.TURNED_OFF, state_changed_at=clock.now())
-            .execution_options(synchronize_session="fetch")
-        ).rowcount
-    if conversation.facebook_account is not None:
-        count += turn_off_updates(conversation.facebook_account, conversation.page)
-    return count
+    if conversation.facebook_account_id is not None:
+        person.append(Subscription.facebook_account_id == conversation.facebook_account_id)
+    return turn_off_subscriptions(conversation.page_id, *person)
 
 
 def _answer_search(conversation: Conversation, query: str) -> None:
