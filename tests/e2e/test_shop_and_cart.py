@@ -12,6 +12,7 @@ def test_shopper_finds_a_product_and_manages_the_cart(page: Page, shop, make_pro
     page.goto(shop.url("/"))
     page.get_by_role("link", name="Shop", exact=True).click()
     expect(page).to_have_url(re.compile(r"/shop$"))
+    page.wait_for_load_state()  # htmx listens to the search box once its script has run
     results = page.locator("#shop-results")
     expect(results.get_by_role("link", name="Wool Sweater")).to_be_visible()
 
