@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -33,19 +34,28 @@ RUNNER = """(() => {
   async function scanOnce() {
     const settled = Promise.all(document.getAnimations().map((a) => a.finished.catch(() => null)));
     await Promise.race([settled, new Promise((resolve) => setTimeout(resolve, 2000))]);
-    const results = await window.axe.run(document, {runOnly: {type: "tag", values: tags}});
+    const results = await window.axe.run(document, {runOnly: {type: "tag", values: tags},
+                                                    resultTypes: ["violations"]});
     return results.violations.map((v) => ({
       id: v.id, impact: v.impact, help: v.help,
       nodes: v.nodes.map((n) => ({target: n.target.join(" "), summary: n.failureSummary, html: n.html})),
     }));
   }
-  async function scan() {
+  // The same document in the same state (a poll that swapped in what was there) is not scanned
+  // again: its violations were reported already.
+  let scanned = null;
+  const state = () => location.href + " " + document.documentElement.outerHTML;
+  async function scan(force) {
     if (running) { again = true; return running; }
+    if (!force && scanned === state()) return [];
     window.__axeReport({busy: true});
     running = (async () => {
       let violations = [];
       try {
-        do { again = false; violations = await scanOnce(); window.__axeReport({busy: true, url: location.href, violations}); }
+        do {
+          again = false; const before = state(); violations = await scanOnce(); scanned = before;
+          window.__axeReport({busy: true, url: location.href, violations});
+        }
         while (again);
       } catch (error) {
         window.__axeReport({busy: true, url: location.href, error: String(error)});
@@ -57,7 +67,7 @@ RUNNER = """(() => {
     })();
     return running;
   }
-  window.__axeScan = async () => { if (running) await running; return scan(); };
+  window.__axeScan = async () => { if (running) await running; return scan(true); };
   const changed = () => { scan(); };
   window.addEventListener("load", changed);
   document.addEventListener("htmx:afterSettle", changed);
@@ -93,7 +103,8 @@ class Scanner:
         context.expose_binding("__axeReport", self.report)
         context.add_init_script(AXE_SOURCE)
         context.add_init_script(RUNNER)
-        context.route(lambda url: True, self.hold_navigation)
+        # Only documents are held; static files (matched by the browser, not here) go straight on.
+        context.route(re.compile(r"^(?!.*/static/).*"), self.hold_navigation)
         context.on("page", lambda page: self.pages.append(page))
 
     def report(self, source: dict, message: dict) -> None:
