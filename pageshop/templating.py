@@ -5,9 +5,11 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from flask import Flask, Response, make_response, redirect, render_template, request
+from flask_babel import get_locale
 from jinja2_fragments.flask import render_block, render_blocks
 
 from .checkout import totals_rows
+from .languages import LANGUAGES
 from .models import shown_variant_title
 from .money import format_money
 from .sessions import current_admin, current_facebook_account
@@ -59,6 +61,8 @@ def register_templating(app: Flask) -> None:
     @app.context_processor
     def shop_context():
         return {
+            "language": str(get_locale()),
+            "languages": LANGUAGES,
             "store": find_store(),
             "facebook_account": current_facebook_account(),
             "admin_user": current_admin(),
