@@ -54,18 +54,18 @@ def test_german_facebook_checkout_contact_seller_fulfil_and_turn_off(browser: Br
 
     # Facebook checkout: German labels, country names in German, the United States first.
     expect(shopper.get_by_role("heading", name="Facebook-Checkout")).to_be_visible()
-    expect(shopper.get_by_label("Land").locator("option").first).to_have_text("Vereinigte Staaten")
+    expect(shopper.get_by_label("Land", exact=True).locator("option").first).to_have_text("Vereinigte Staaten")
     shopper.get_by_label("Vorname").fill("Alex")
     shopper.get_by_label("Nachname").fill("Rivera")
     shopper.get_by_label("Adresse").fill("1 Main St")
     shopper.get_by_label("Stadt").fill("Springfield")
     shopper.get_by_label("Bundesland / Region").fill("IL")
     shopper.get_by_label("Postleitzahl").fill("62701")
-    shopper.get_by_label("Land").select_option(label="Deutschland")
+    shopper.get_by_label("Land", exact=True).select_option(label="Deutschland")
     shopper.get_by_label("Kartennummer").fill("1")
     shopper.get_by_role("button", name="Bestellung aufgeben").click()
-    expect(shopper.get_by_label("Land")).to_have_attribute("aria-invalid", "true")  # US only
-    shopper.get_by_label("Land").select_option(label="Vereinigte Staaten")
+    expect(shopper.get_by_label("Land", exact=True)).to_have_attribute("aria-invalid", "true")  # US only
+    shopper.get_by_label("Land", exact=True).select_option(label="Vereinigte Staaten")
     shopper.get_by_label("Kartennummer").fill("1")
     shopper.get_by_role("checkbox", name="Bestellupdates an Messenger senden").check()
     shopper.get_by_role("button", name="Bestellung aufgeben").click()
