@@ -35,9 +35,9 @@ def preferred_language(chosen: str | None, admin_language: str | None,
             return code
     # By the browser's order of preference, each tag by its language alone (de-CH is German):
     # Werkzeug's best_match would prefer a later exact "en" to a first "de-CH".
-    for tag, _quality in accept_languages:
+    for tag, quality in accept_languages:
         code = tag.replace("_", "-").split("-")[0].lower()
-        if code in LANGUAGES:
+        if code in LANGUAGES and quality > 0:
             return code
     return DEFAULT_LANGUAGE
 

@@ -17,7 +17,7 @@ def page(client, path="/", **headers):
 @pytest.mark.parametrize("accept, lang", [
     ("de", "de"), ("de-DE", "de"), ("de-AT", "de"), ("de-CH", "de"), ("de-CH,en;q=0.5", "de"),
     ("fr-FR, de;q=0.7, en;q=0.3", "de"), ("en-US,en;q=0.9", "en"), ("fr", "en"), ("", "en"),
-    ("*", "en"), ("en;q=0.4, de-AT;q=0.9", "de"),
+    ("*", "en"), ("en;q=0.4, de-AT;q=0.9", "de"), ("de;q=0, en", "en"),
 ])
 def test_the_browser_language_picks_german_or_english(client, store, accept, lang):
     response, html = page(client, "/", **{"Accept-Language": accept})
