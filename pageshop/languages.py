@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from babel import Locale
 from flask import Response, current_app, has_request_context, request
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import LanguageAccept
@@ -19,6 +21,12 @@ from .models import AdminUser
 LANGUAGES = {"en": _l("English"), "de": _l("Deutsch")}
 DEFAULT_LANGUAGE = "en"
 COOKIE = "language"
+
+
+def viewer_locale() -> Locale:
+    """The locale Babel formats in: the viewer's (or the one a caller forces); the default language
+    outside an app (a script, a unit test)."""
+    return get_locale() or Locale.parse(DEFAULT_LANGUAGE)
 
 
 def check_language(code: str | None) -> str:

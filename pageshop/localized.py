@@ -8,7 +8,9 @@ import unicodedata
 from datetime import datetime
 
 from babel.dates import format_skeleton, format_time
-from flask_babel import get_locale, get_timezone
+from flask_babel import get_timezone
+
+from .languages import viewer_locale
 
 # CLDR names regions that are no country an address can be in: unions, pseudo-regions, islands
 # without residents, the Canary Islands and others that share a country's code.
@@ -22,12 +24,12 @@ FIRST_COUNTRY = "US"  # Facebook checkout ships only there (pageshop.checkout.ch
 
 def _time(value: datetime) -> str:
     # CLDR puts a narrow no-break space before AM/PM; shown as a plain space, as before Babel.
-    shown = format_time(value, "short", tzinfo=get_timezone(), locale=get_locale()).replace("\u202f", " ")
+    shown = format_time(value, "short", tzinfo=get_timezone(), locale=viewer_locale()).replace("\u202f", " ")
     return f"{shown} {time_zone_name(value)}"
 
 
 def time_zone_name(value: datetime) -> str:
-    return format_time(value, "z", tzinfo=get_timezone(), locale=get_locale())
+    return format_time(value, "z", tzinfo=get_timezone(), locale=viewer_locale())
 
 
 def format_datetime(value: datetime | None, date: str = "yMMMd") -> str:
@@ -44,19 +46,19 @@ def format_date(value, skeleton: str = "yMMMEd") -> str:
     if not value:
         return ""
     tzinfo = get_timezone() if isinstance(value, datetime) else None
-    return format_skeleton(skeleton, value, tzinfo=tzinfo, locale=get_locale())
+    return format_skeleton(skeleton, value, tzinfo=tzinfo, locale=viewer_locale())
 
 
 def format_clock_time(value: datetime) -> str:
     """The time of day alone, on the 24-hour clock, with the time zone: "18:40 UTC"."""
-    return f"{format_skeleton('Hm', value, tzinfo=get_timezone(), locale=get_locale())} {time_zone_name(value)}"
+    return f"{format_skeleton('Hm', value, tzinfo=get_timezone(), locale=viewer_locale())} {time_zone_name(value)}"
 
 
 # --- countries ----------------------------------------------------------------------------
 
 
 def _countries() -> dict[str, str]:
-    territories = get_locale().territories
+    territories = viewer_locale().territories
     return {code: name for code, name in territories.items()
             if len(code) == 2 and code.isalpha() and code not in NOT_ADDRESS_COUNTRIES}
 

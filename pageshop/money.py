@@ -5,10 +5,10 @@ import re
 from decimal import Decimal
 
 from babel.numbers import NumberFormatError, format_currency, format_decimal, is_currency, parse_decimal
-from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from .errors import DomainError
+from .languages import viewer_locale
 
 # CLDR's currency spacing, which Babel leaves out: a symbol of letters ("CHF") stands apart from
 # the digits it touches ("CHF 1,234.50", as before Babel; German's own pattern puts a no-break space).
@@ -19,7 +19,7 @@ _TYPED = re.compile(rf"^{_CURRENCY_MARK}?\s*(?P<number>[-+]?[\d.,'’\s]*\d[\d.,
 
 
 def _decimal(amount: Decimal) -> str:
-    return format_decimal(amount, format="#,##0.00", locale=get_locale())
+    return format_decimal(amount, format="#,##0.00", locale=viewer_locale())
 
 
 def format_money(cents: int | None, currency: str = "USD") -> str:
@@ -31,7 +31,7 @@ def format_money(cents: int | None, currency: str = "USD") -> str:
         return _decimal(amount)
     if not is_currency(currency):
         return f"{_decimal(amount)} {currency}"
-    return _LETTER_THEN_DIGIT.sub(" ", format_currency(amount, currency, locale=get_locale()))
+    return _LETTER_THEN_DIGIT.sub(" ", format_currency(amount, currency, locale=viewer_locale()))
 
 
 def format_amount(amount: Decimal | None) -> str:
@@ -41,7 +41,7 @@ def format_amount(amount: Decimal | None) -> str:
         return ""
     places = max(0, -amount.as_tuple().exponent)
     return format_decimal(amount, format="#,##0" + ("." + "0" * places if places else ""),
-                          locale=get_locale(), decimal_quantization=False)
+                          locale=viewer_locale(), decimal_quantization=False)
 
 
 def parse_amount(text: str) -> Decimal:
@@ -52,7 +52,7 @@ def parse_amount(text: str) -> Decimal:
     try:
         if match is None:
             raise NumberFormatError(text)
-        value = parse_decimal(re.sub(r"\s", "", match["number"]), locale=get_locale(), strict=True)
+        value = parse_decimal(re.sub(r"\s", "", match["number"]), locale=viewer_locale(), strict=True)
     except NumberFormatError:
         raise DomainError(_("Enter an amount like 12.50."))
     if not value.is_finite():
