@@ -22,7 +22,14 @@ $(BIN)/.installed: pyproject.toml $(LOCK)
 	  echo "$(LOCK) lacks what pyproject.toml asks for: run make lock"; exit 1; }
 	touch $@
 
-install: $(BIN)/.installed
+# The translation catalogs, compiled (the .mo files are not committed; a fresh clone makes them).
+CATALOGS := $(wildcard translations/*/LC_MESSAGES/messages.po)
+COMPILED := $(CATALOGS:.po=.mo)
+
+translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po | $(BIN)/.installed
+	$(BIN)/pybabel compile -i $< -o $@ -l $*
+
+install: $(BIN)/.installed $(COMPILED)
 
 ## lock: pin pyproject.toml's dependencies, and theirs, in requirements.lock (UPGRADE=1: newest allowed)
 lock:
@@ -87,4 +94,4 @@ messages: install
 	rm -f messages.pot
 
 clean:
-	rm -rf $(VENV) instance test-results .pytest_cache
+	rm -rf $(VENV) instance test-results .pytest_cache $(COMPILED)

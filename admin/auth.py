@@ -3,9 +3,12 @@ from flask import redirect, render_template, request, url_for
 
 from pageshop.accounts import authenticate_admin
 from pageshop.errors import DomainError
-from pageshop.sessions import sign_in_admin, sign_out_admin
+from pageshop.forms import LanguageForm
+from pageshop.languages import set_admin_language
+from pageshop.sessions import current_admin, sign_in_admin, sign_out_admin
 from pageshop.throttling import note_failed_sign_in, throttled
 from pageshop.urls import safe_next
+from storefront.language import language_chosen
 
 from . import bp
 from .forms import SignInForm, TokenForm
@@ -41,3 +44,13 @@ def sign_out():
     if TokenForm().validate_on_submit():
         sign_out_admin()
     return redirect(url_for("admin.sign_in"), code=303)
+
+
+@bp.post("/language")
+def choose_language():
+    """The admin's language switch: the choice is kept on the account too, for the next sign-in
+    from another browser."""
+    form = LanguageForm()
+    if form.validate_on_submit():
+        set_admin_language(current_admin(), form.language.data)
+    return language_chosen(form, url_for("admin.orders"))

@@ -20,6 +20,7 @@ from pageshop.channels import (
     submit_for_review,
 )
 from pageshop.errors import DomainError
+from pageshop.localized import country_name
 from pageshop.messenger.connection import platform_connection
 from pageshop.store import get_store
 
@@ -37,7 +38,7 @@ def _render_channels(store, settings_form=None, location_form=None, messenger_fo
         })
     location_form = location_form or StoreLocationForm(data={"country": store.country,
                                                               "currency": store.currency})
-    location_form.country.choices = [SelectChoice(code, name) for code, name in STORE_COUNTRIES.items()]
+    location_form.country.choices = [SelectChoice(code, country_name(code)) for code in STORE_COUNTRIES]
     location_form.currency.choices = [SelectChoice(code) for code in STORE_CURRENCIES]
     messenger_form = messenger_form or MessengerChannelForm(data={"page_id": store.facebook_page_id})
     messenger_form.page_id.choices = [SelectChoice(page.id, page.name) for page in merchant_pages()]

@@ -31,7 +31,7 @@ from pageshop.errors import DomainError
 from pageshop.forms import TokenForm as TokenForm  # shared with the storefront
 from pageshop.ids import parse_id
 from pageshop.models import Collection, DiscountKind, Product, Variant
-from pageshop.money import parse_amount, to_cents
+from pageshop.money import format_amount, parse_amount, to_cents
 from pageshop.validation import Filled, FitsColumn, InRange
 
 # A price or a fixed discount below one million (in cents, 1,000,000.00 included).
@@ -109,7 +109,8 @@ class MessengerChannelForm(FlaskForm):
 
 
 class AmountField(DecimalField):
-    """A number as a merchant types it ("12.50", "$1,200", "10"): a Decimal, None when empty.
+    """A number as a merchant types it in their language ("12.50", "$1,200", "10"; German "12,50"):
+    a Decimal, None when empty.
     A text input: a number input would refuse "$1,200" and show the "1,200.00" it is given empty."""
 
     widget = TextInput()
@@ -121,7 +122,7 @@ class AmountField(DecimalField):
     def _value(self) -> str:
         if self.raw_data:
             return self.raw_data[0]
-        return "" if self.data is None else f"{self.data:,}"
+        return format_amount(self.data)
 
     def process_formdata(self, valuelist) -> None:
         self.data = None

@@ -3,7 +3,6 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from pageshop import clock
-from pageshop.countries import country_name
 from pageshop.errors import DomainError, NotAllowed
 from pageshop.extensions import db
 from pageshop.ids import parse_id
@@ -29,7 +28,7 @@ from .forms import FulfillForm, TokenForm, add_error
 @bp.context_processor
 def order_labels():
     return {"channel_labels": CHANNEL_LABELS, "status_labels": STATUS_LABELS,
-            "ship_by_status": ship_by_status, "country_name": country_name}
+            "ship_by_status": ship_by_status}
 
 
 @bp.get("/orders")

@@ -7,6 +7,7 @@ from flask_wtf.csrf import CSRFError
 
 from .config import Config
 from .extensions import babel, csrf, db, migrate
+from .languages import select_locale
 from .security import init_security
 from .throttling import init_throttling
 
@@ -38,7 +39,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=os.path.join(root, "migrations"),
                      render_as_batch=True, compare_type=True)
     csrf.init_app(app)
-    babel.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
     init_throttling(app)
 
     from . import messenger as _messenger  # noqa: F401  (registers listeners and the delivery job)
@@ -73,6 +74,13 @@ def create_app(test_config: dict | None = None) -> Flask:
             message = _("What was sent contains a NUL character, which can't be saved. "
                         "Please go back, remove it and try again.")
             return render_template("error.html", title=_("Unreadable characters"), message=message), 400
+
+    @app.after_request
+    def vary_by_language(response):
+        # A page is in the viewer's language: the language cookie's, or the browser's.
+        if response.mimetype == "text/html":
+            response.vary.update(("Accept-Language", "Cookie"))
+        return response
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):

@@ -18,11 +18,9 @@ REVIEW_STATE_LABELS = {
 CHECKOUT_LABELS = {"facebook": _l("Facebook checkout"), "store": _l("Store checkout")}
 BUY_NOW_LABELS = {"shop": _l("Shop tab on the Page"), "online_store": _l("Online store")}
 
-# Where stores may be, and what they sell in (ISO codes); the checkout rule below needs US/USD.
-STORE_COUNTRIES = {
-    "US": _l("United States"), "CA": _l("Canada"), "GB": _l("United Kingdom"), "DE": _l("Germany"),
-    "FR": _l("France"), "AT": _l("Austria"), "CH": _l("Switzerland"), "AU": _l("Australia"),
-}
+# Where stores may be, and what they sell in (ISO codes, named by pageshop.localized.country_name);
+# the checkout rule below needs US/USD.
+STORE_COUNTRIES = ("US", "CA", "GB", "DE", "FR", "AT", "CH", "AU")
 STORE_CURRENCIES = ("USD", "CAD", "GBP", "EUR", "CHF", "AUD")
 
 

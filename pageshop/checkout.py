@@ -23,11 +23,11 @@ from .business_days import add_business_days
 from .cart import cart_lines, clear_cart, get_cart
 from .catalog import published_on
 from .channels import effective_checkout, facebook_shop_open
-from .countries import country_name, is_country
 from .discounts import discount_amount, find_valid_code, normalize_code, use_code
 from .errors import DomainError
 from .extensions import db
 from .ids import parse_id
+from .localized import country_name, is_country
 from .models import (
     Checkout,
     DiscountCode,

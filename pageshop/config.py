@@ -45,7 +45,10 @@ class Config:
     MAX_IMAGE_PIXELS: int = _int("MAX_IMAGE_PIXELS", 25_000_000)
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_TRANSLATION_DIRECTORIES = os.path.join(ROOT, "translations")
-    LANGUAGES = ["en"]
+    # The store's time zone: dates and times are shown in it (an IANA name such as Europe/Berlin).
+    BABEL_DEFAULT_TIMEZONE: str = _text("STORE_TIME_ZONE", "UTC")
+    # How long the language switch's choice is kept (its cookie).
+    LANGUAGE_COOKIE_DAYS: int = _int("LANGUAGE_COOKIE_DAYS", 365)
 
     # --- e-mail --------------------------------------------------------------------------------
     # Unset: e-mails wait in the e-mail log as "not sent".

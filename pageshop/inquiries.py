@@ -14,6 +14,7 @@ from . import mail
 from .business_days import add_business_days
 from .errors import DomainError, NotAllowed
 from .extensions import db
+from .localized import format_datetime
 from .models import FacebookAccount, Inquiry, Order
 from .store import get_store
 from .validation import clip
@@ -75,7 +76,7 @@ def _inquiry_body(inquiry: Inquiry, order: Order) -> str:
     ]
     if inquiry.answer_due_at is not None:
         lines.append(_("Please answer by %(due)s: the order was placed with Facebook checkout.",
-                       due=inquiry.answer_due_at.strftime("%a, %b %-d, %Y %-I:%M %p UTC")))
+                       due=format_datetime(inquiry.answer_due_at, "yMMMEd")))
     return "\n".join(lines)
 
 

@@ -86,6 +86,8 @@ class AdminUser(PasswordMixin, db.Model):
     name: Mapped[str] = mapped_column(String(120), default="")
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    # The admin's language switch's choice (pageshop.languages); None: the browser's language.
+    language: Mapped[str | None] = mapped_column(String(8))
 
 
 class FacebookAccount(PasswordMixin, db.Model):

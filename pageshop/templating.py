@@ -2,26 +2,18 @@
 headers: a page whole or one of its blocks chosen by HX-Target, Vary, and the events a response
 fires (HX-Trigger)."""
 from collections.abc import Mapping
-from datetime import datetime
 
 from flask import Flask, Response, make_response, redirect, render_template, request
+from flask_babel import format_decimal, get_locale
 from jinja2_fragments.flask import render_block, render_blocks
 
 from .checkout import totals_rows
+from .languages import LANGUAGES
+from .localized import country_name, format_date, format_datetime
 from .models import shown_variant_title
 from .money import format_money
 from .sessions import current_admin, current_facebook_account
 from .store import find_store
-
-
-def format_datetime(value: datetime | None, fmt: str = "%b %-d, %Y %-I:%M %p") -> str:
-    if value is None:
-        return ""
-    return value.strftime(fmt) + " UTC"
-
-
-def format_date(value, fmt: str = "%a, %b %-d, %Y") -> str:
-    return value.strftime(fmt) if value else ""
 
 
 def _luminance(rgb: tuple[float, ...]) -> float:
@@ -54,11 +46,15 @@ def register_templating(app: Flask) -> None:
     app.jinja_env.filters["date"] = format_date
     app.jinja_env.filters["under_white_text"] = under_white_text
     app.jinja_env.filters["shown_variant_title"] = shown_variant_title
+    app.jinja_env.filters["number"] = format_decimal
     app.jinja_env.globals["totals_rows"] = totals_rows
+    app.jinja_env.globals["country_name"] = country_name
 
     @app.context_processor
     def shop_context():
         return {
+            "language": str(get_locale()),
+            "languages": LANGUAGES,
             "store": find_store(),
             "facebook_account": current_facebook_account(),
             "admin_user": current_admin(),

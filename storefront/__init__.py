@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("storefront", __name__)
 
-from . import cart, checkout, contact, facebook, messenger, orders, page, shop, webhook  # noqa: E402,F401
+from . import cart, checkout, contact, facebook, language, messenger, orders, page, shop, webhook  # noqa: E402,F401

@@ -52,7 +52,7 @@ class CheckoutForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        from pageshop.countries import country_choices
+        from pageshop.localized import country_choices
 
         self.country.choices = country_choices()
 

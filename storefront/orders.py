@@ -2,7 +2,7 @@
 from flask import abort, render_template, session
 
 from pageshop import checkout as checkouts
-from pageshop.countries import country_name
+from pageshop.localized import country_name
 from pageshop.orders import STATUS_LABELS
 from pageshop.sessions import current_facebook_account
 

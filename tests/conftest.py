@@ -34,6 +34,29 @@ BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") e
 PASSWORD = "pageshop-demo"
 
 
+def pytest_configure(config):
+    """The German tests need the compiled catalog: `make install` compiles it; a bare `pytest`
+    on a fresh clone does it here, once (the xdist controller, before its workers start)."""
+    if not hasattr(config, "workerinput"):
+        compile_catalogs()
+
+
+def compile_catalogs() -> None:
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po in Path(__file__).resolve().parent.parent.glob("translations/*/LC_MESSAGES/messages.po"):
+        mo = po.with_suffix(".mo")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        with po.open("rb") as file:
+            catalog = read_po(file, locale=po.parent.parent.name)
+        partial = mo.with_suffix(f".mo.{os.getpid()}")
+        with partial.open("wb") as file:
+            write_mo(file, catalog)
+        os.replace(partial, mo)  # whole or not at all, for a process that reads it meanwhile
+
+
 def _driver_url(url: str) -> str:
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         return "postgresql+psycopg://" + url.split("://", 1)[1]

@@ -17,6 +17,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
+from ..localized import format_clock_time
 from ..models import MessengerPause, Notification, NotificationState
 
 CHANNEL = "messenger"
@@ -24,7 +25,7 @@ CHANNEL = "messenger"
 
 def at(moment: datetime) -> str:
     """A time in what the admin stores and shows (naive UTC)."""
-    return moment.strftime("%H:%M UTC")
+    return format_clock_time(moment)
 
 
 def current() -> MessengerPause | None:
