@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import Browser
 from werkzeug.serving import make_server
 
+from pageshop import live
 from pageshop.worker import start_worker_thread
 from tests.e2e.accessibility import Scanner
 
@@ -67,6 +68,7 @@ class LiveServer:
 
     def stop(self):
         self.worker_stop.set()
+        live.close(self.app)  # open streams end, so that the server's threads do
         self.server.shutdown()
         self.worker_thread.join(timeout=5)
 
