@@ -6,7 +6,8 @@ gets only the messages that are new, or 204. Where the stream can't connect, the
 2 seconds instead (static/js/live.js). Every action posts, then tells the page through the
 "messages-changed" event.
 """
-from flask import abort, redirect, render_template, request, url_for
+from flask import Response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from jinja2_fragments.flask import render_block
 
 from pageshop.errors import DomainError
@@ -57,7 +58,7 @@ def messenger_live():
     """The shopper's own conversation changed: event "messages" (nothing else is sent)."""
     account = current_facebook_account()
     if account is None:
-        abort(403)
+        return Response(_("Log in to Facebook to see your messages."), 403, mimetype="text/plain")
     return event_stream({f"shopper:{account.id}": "messages"})
 
 

@@ -24,7 +24,7 @@ from jinja2 import BytecodeCache
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 
-from pageshop import clock, create_app
+from pageshop import clock, create_app, live
 from pageshop.extensions import db
 from pageshop.models import Store
 
@@ -57,6 +57,9 @@ def _test_config(uri: str, folder: Path) -> dict:
         "MAIL_SERVER": None,
         "MESSENGER_TRANSPORT": "local",
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        # The test client reads a live stream whole: it ends at once (tests/e2e's server gives it
+        # its production length).
+        "LIVE_STREAM_SECONDS": 0.05,
     }
 
 
@@ -243,6 +246,7 @@ def app(request, tmp_path):
             _stamp(stamped)
         db.session.commit()
         yield app
+        live.close(app)
         db.session.remove()
         db.engine.dispose()
     clock.reset()

@@ -13,6 +13,7 @@ from playwright.sync_api import Browser
 from werkzeug.serving import make_server
 
 from pageshop import live
+from pageshop.config import Config
 from pageshop.worker import start_worker_thread
 from tests.e2e.accessibility import Scanner
 
@@ -57,6 +58,7 @@ class LiveServer:
         self.server = make_server("127.0.0.1", 0, app, threaded=True)
         self.base = f"http://127.0.0.1:{self.server.server_port}"
         app.config["PUBLIC_URL"] = self.base  # links in messages and e-mails point at this server
+        app.config["LIVE_STREAM_SECONDS"] = Config.LIVE_STREAM_SECONDS  # as in production
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def url(self, path: str = "/") -> str:
