@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 log = logging.getLogger(__name__)
 
 PG_CHANNEL = "pageshop_live"
+LISTENER_START_SECONDS = 5
 _hubs: weakref.WeakSet[Hub] = weakref.WeakSet()
 
 
@@ -85,6 +86,7 @@ class Hub:
         self._subscriptions: dict[str, set[Subscription]] = defaultdict(set)
         self._listener: threading.Thread | None = None
         self._stop = threading.Event()
+        self._listening = threading.Event()
         self._token = secrets.token_hex(8)  # our own lines in the signal file are skipped
         uri = app.config["SQLALCHEMY_DATABASE_URI"]
         self.redis_url = app.config.get("REDIS_URL")
@@ -117,6 +119,8 @@ class Hub:
             if self.closed:
                 subscription.closed = True
             self._start_listener()
+        # What is committed from now on reaches it: the listener listens (once per process).
+        self._listening.wait(LISTENER_START_SECONDS)
         return subscription
 
     def unsubscribe(self, subscription: Subscription) -> None:
@@ -176,6 +180,7 @@ class Hub:
         run = {"redis": self._listen_redis, "postgresql": self._listen_postgres}.get(self.backend)
         if run is None:
             if not self.signal_file:
+                self._listening.set()  # in the process only: nothing to wait for
                 return
             run = self._listen_signal_file
         self._listener = threading.Thread(target=self._keep_listening, args=(run,), daemon=True,
@@ -200,14 +205,17 @@ class Hub:
 
         with psycopg.connect(self.postgres_url, autocommit=True) as connection:
             connection.execute(f"LISTEN {PG_CHANNEL}")
+            self._listening.set()
             while not self._stop.is_set():
                 for notice in connection.notifies(timeout=0.5):
                     self._received(notice.payload)
 
     def _listen_redis(self) -> None:
-        pubsub = _redis(self.redis_url).pubsub(ignore_subscribe_messages=True)
+        pubsub = _redis(self.redis_url).pubsub()
         try:
             pubsub.subscribe(self.redis_channel)
+            pubsub.get_message(timeout=LISTENER_START_SECONDS)  # Redis confirms the subscription
+            self._listening.set()
             while not self._stop.is_set():
                 message = pubsub.get_message(timeout=0.5)
                 if message and message["type"] == "message":
@@ -218,6 +226,7 @@ class Hub:
 
     def _listen_signal_file(self) -> None:
         offset = _size(self.signal_file)
+        self._listening.set()
         while not self._stop.wait(self.poll_seconds):
             size = _size(self.signal_file)
             if size < offset:
