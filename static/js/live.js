@@ -3,7 +3,7 @@
 // the stream can't connect (it errors, or a proxy holds it back so that it never opens), those
 // elements get "live-poll" every 2 seconds instead, until the stream opens. Each time it opens they
 // get one "live-poll", for what may have arrived while it was not open. An open, idle stream costs
-// no request at all.
+// no request at all. `data-live` on the element says which it is: "open" or "polling".
 (function () {
   "use strict";
   var POLL_MS = 2000;
@@ -23,6 +23,7 @@
 
   function startPolling(source, state) {
     if (state.timer || state.open) return;
+    source.setAttribute("data-live", "polling");
     state.timer = setInterval(function () {
       if (!document.body.contains(source)) stopPolling(state);
       else poll(source);
@@ -43,6 +44,7 @@
     state.open = true;
     stopPolling(state);
     poll(event.target);
+    event.target.setAttribute("data-live", "open");
   });
 
   document.addEventListener("htmx:sseError", function (event) {
