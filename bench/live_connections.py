@@ -66,7 +66,8 @@ async def _hold(url: str, cookie: str, count: int, commands) -> None:
     parts = urllib.parse.urlsplit(url)
     request = (f"GET {parts.path}?{parts.query} HTTP/1.1\r\nHost: {parts.netloc}\r\nCookie: {cookie}\r\n"
                "Accept: text/event-stream\r\n\r\n").encode()
-    opened, events, closed = [0], [0], [0]
+    opened, closed = [0], [0]
+    heard: set[int] = set()  # the streams that got an event
     announced = asyncio.Event()
 
     async def one():
@@ -87,8 +88,8 @@ async def _hold(url: str, cookie: str, count: int, commands) -> None:
                 seen_open = True
                 opened[0] += 1
             elif line.startswith(b"event: inbox"):
-                events[0] += 1
-                if events[0] == count:
+                heard.add(id(reader))
+                if len(heard) == count:
                     announced.set()
 
     tasks = []
@@ -100,7 +101,7 @@ async def _hold(url: str, cookie: str, count: int, commands) -> None:
         command = await loop.run_in_executor(None, commands.readline)
         command = command.strip()
         if command == "status" or not command:
-            print(json.dumps({"opened": opened[0], "closed": closed[0], "events": events[0]}), flush=True)
+            print(json.dumps({"opened": opened[0], "closed": closed[0], "events": len(heard)}), flush=True)
             if not command:
                 return
         elif command == "wait-event":
@@ -108,7 +109,7 @@ async def _hold(url: str, cookie: str, count: int, commands) -> None:
                 await asyncio.wait_for(announced.wait(), 30)
             except TimeoutError:
                 pass
-            print(json.dumps({"opened": opened[0], "closed": closed[0], "events": events[0],
+            print(json.dumps({"opened": opened[0], "closed": closed[0], "events": len(heard),
                               "at": time.time()}), flush=True)
 
 
