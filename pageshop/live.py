@@ -299,8 +299,9 @@ def topics_of(session: Session) -> set[str]:
     from .models import Conversation, Email, Message, Notification, Order, OrderEvent, Subscription
 
     topics: set[str] = set()
-    for row in list(session.new) + list(session.dirty):
-        is_new = row in session.new
+    new = session.new  # a copy: made once (a seed flushes thousands of rows)
+    for row in list(new) + list(session.dirty):
+        is_new = row in new
         if isinstance(row, Message):
             conversation = _conversation(session, row)
             topics |= _conversation_topics(conversation) if conversation else {"inbox"}
