@@ -1,13 +1,13 @@
 // Live regions (issue 12). A page listens to its stream (htmx's SSE extension, `sse-connect`); an
 // event makes the elements that listen for it (`hx-trigger="sse:..."`) ask for what is new. Where
-// the stream can't connect (it errors, or a proxy holds it back so that it never opens), those
-// elements get "live-poll" every 2 seconds instead, until the stream opens. Each time it opens they
-// get one "live-poll", for what may have arrived while it was not open. An open, idle stream costs
-// no request at all. `data-live` on the element says which it is: "open" or "polling".
+// the stream can't connect (it errors, or is not open a second after the page: a proxy holds it
+// back, or a busy server), those elements get "live-poll" at once and every 2 seconds, until the
+// stream opens. Each time it opens they get one "live-poll", for what may have arrived while it
+// was not open. An open, idle stream costs no request at all. `data-live` on the element says which it is: "open" or "polling".
 (function () {
   "use strict";
   var POLL_MS = 2000;
-  var OPEN_WAIT_MS = 3000; // a stream not open by then counts as failed
+  var OPEN_WAIT_MS = 1000; // a stream not open by then counts as failed (for now: it may still open)
   var watched = new WeakMap(); // sse-connect element -> {open, timer}
 
   function poll(source) {
@@ -24,6 +24,7 @@
   function startPolling(source, state) {
     if (state.timer || state.open) return;
     source.setAttribute("data-live", "polling");
+    poll(source); // at once: what arrived since the page was made, or since the stream broke
     state.timer = setInterval(function () {
       if (!document.body.contains(source)) stopPolling(state);
       else poll(source);
