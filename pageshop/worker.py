@@ -40,9 +40,11 @@ def run_once(app: Flask) -> int:
     return handled
 
 
-def run_worker(app: Flask, stop: threading.Event, poll_seconds: float | None = None) -> None:
+def run_worker(app: Flask, stop: threading.Event, poll_seconds: float | None = None,
+               woken: live.Subscription | None = None) -> None:
     interval = poll_seconds if poll_seconds is not None else app.config["WORKER_POLL_SECONDS"]
-    with live.subscribe({"outbox"}, app) as woken:
+    woken = woken or live.subscribe({"outbox"}, app)
+    with woken:
         while not stop.is_set():
             woken.wait(0)  # what was announced before this round is handled by it
             try:
@@ -68,6 +70,8 @@ class WorkerStop(threading.Event):
 
 def start_worker_thread(app: Flask, poll_seconds: float | None = None) -> tuple[threading.Thread, threading.Event]:
     stop = WorkerStop(app)
-    thread = threading.Thread(target=run_worker, args=(app, stop, poll_seconds), daemon=True, name="pageshop-worker")
+    woken = live.subscribe({"outbox"}, app)  # before it starts: what is queued from now on wakes it
+    thread = threading.Thread(target=run_worker, args=(app, stop, poll_seconds, woken), daemon=True,
+                              name="pageshop-worker")
     thread.start()
     return thread, stop
