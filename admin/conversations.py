@@ -17,6 +17,7 @@ from pageshop.inbox import (
     window_state,
 )
 from pageshop.inquiries import answer_by_email, is_overdue, list_inquiries, mark_answered
+from pageshop.live import event_stream
 from pageshop.models import Conversation, Inquiry, SavedReply
 from pageshop.saved_replies import (
     create_saved_reply,
@@ -63,6 +64,17 @@ def _conversation_page(conversation, status=200, reply_text="", reply_error=None
         saved_replies=list_saved_replies(), latest_order=latest_order(conversation),
         reply_text=reply_text, reply_error=reply_error,
     )
+
+
+@bp.get("/inbox/live")
+def inbox_live():
+    """Server-sent events: "inbox" when any conversation changed, "conversation" when the one open
+    (`?conversation=<id>`) did. The page then asks for what is new."""
+    events = {"inbox": "inbox"}
+    conversation_id = parse_id(request.args.get("conversation"))
+    if conversation_id:
+        events[f"conversation:{conversation_id}"] = "conversation"
+    return event_stream(events)
 
 
 @bp.get("/inbox/<int:conversation_id>")

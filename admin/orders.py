@@ -6,6 +6,7 @@ from pageshop import clock
 from pageshop.errors import DomainError, NotAllowed
 from pageshop.extensions import db
 from pageshop.ids import parse_id
+from pageshop.live import event_stream
 from pageshop.models import Order
 from pageshop.orders import (
     CARRIERS,
@@ -47,8 +48,8 @@ def orders():
 
 
 def _render_detail(order, fulfill_form=None, status=200):
-    return render_template(
-        "admin/order_detail.html",
+    return render_page(
+        "admin/order_detail.html", {"order-live": "order_live"}, status=status,
         order=order,
         fulfill_form=fulfill_form or FulfillForm(),
         action_form=TokenForm(),
@@ -56,12 +57,19 @@ def _render_detail(order, fulfill_form=None, status=200):
         carriers=CARRIERS,
         emails=order_emails(order),
         ship_by=ship_by_status(order, clock.now()),
-    ), status
+    )
 
 
 @bp.get("/orders/<int:order_id>")
 def order_detail(order_id):
     return _render_detail(db.get_or_404(Order, order_id))
+
+
+@bp.get("/orders/<int:order_id>/live")
+def order_live(order_id):
+    """Server-sent events: "order" when the order, its messages or e-mails changed."""
+    order = db.get_or_404(Order, order_id)
+    return event_stream({f"order:{order.id}": "order"})
 
 
 @bp.post("/orders/<int:order_id>/fulfill")

@@ -8,6 +8,7 @@ from flask_wtf.csrf import CSRFError
 from .config import Config
 from .extensions import babel, csrf, db, migrate
 from .languages import select_locale
+from .live import init_live
 from .security import init_security
 from .throttling import init_throttling
 
@@ -41,6 +42,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     init_throttling(app)
+    init_live(app)
 
     from . import messenger as _messenger  # noqa: F401  (registers listeners and the delivery job)
     from . import models  # noqa: F401  (registers the tables)

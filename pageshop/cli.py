@@ -1,6 +1,5 @@
 """Command-line tools: flask seed, flask create-admin, flask worker, flask facebook-approve."""
 import signal
-import threading
 
 import click
 from flask import Flask, current_app
@@ -32,13 +31,13 @@ def register_cli(app: Flask) -> None:
     @click.option("--once", is_flag=True, help="Send what is due now, then exit.")
     def worker_command(once: bool) -> None:
         """Deliver Messenger notifications and e-mails until stopped."""
-        from .worker import run_once, run_worker
+        from .worker import WorkerStop, run_once, run_worker
 
         app_obj = current_app._get_current_object()
         if once:
             click.echo(f"{run_once(app_obj)} delivered.")
             return
-        stop = threading.Event()
+        stop = WorkerStop(app_obj)
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: stop.set())
         click.echo("Worker running; Ctrl+C to stop.")

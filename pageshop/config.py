@@ -95,13 +95,22 @@ class Config:
     MESSENGER_PROFILE_MAX_AGE_SECONDS: float = _float("MESSENGER_PROFILE_MAX_AGE_SECONDS", 86400)
 
     # --- the outbox and `flask worker` ---------------------------------------------------------
-    # Poll interval of `flask worker`, how long a worker's claim on a row lasts (a dead worker's
-    # rows are taken over after it), and the backoff between tries (per message, and between the
-    # probes while the Messenger Platform is not answering).
-    WORKER_POLL_SECONDS: float = _float("WORKER_POLL_SECONDS", 0.25)
+    # `flask worker` is woken when something is queued (pageshop.live); it also looks this often
+    # without being woken (the safety poll: retries fall due, a signal was lost). How long a worker's
+    # claim on a row lasts (a dead worker's rows are taken over after it), and the backoff between
+    # tries (per message, and between the probes while the Messenger Platform is not answering).
+    WORKER_POLL_SECONDS: float = _float("WORKER_POLL_SECONDS", 2)
     OUTBOX_CLAIM_SECONDS: float = _float("OUTBOX_CLAIM_SECONDS", 60)
     OUTBOX_BACKOFF_BASE_SECONDS: float = _float("OUTBOX_BACKOFF_BASE_SECONDS", 2)
     OUTBOX_BACKOFF_CAP_SECONDS: float = _float("OUTBOX_BACKOFF_CAP_SECONDS", 300)
+
+    # --- live updates (pageshop.live) ---------------------------------------------------------
+    # An open stream sends a comment this often (proxies keep it open; a closed one is noticed), and
+    # ends after this long (the browser reconnects and the page catches up); on SQLite, how often a
+    # process looks at the signal file that `flask worker` and the web server share.
+    LIVE_KEEP_ALIVE_SECONDS: float = _float("LIVE_KEEP_ALIVE_SECONDS", 15)
+    LIVE_STREAM_SECONDS: float = _float("LIVE_STREAM_SECONDS", 300)
+    LIVE_SIGNAL_FILE_POLL_SECONDS: float = _float("LIVE_SIGNAL_FILE_POLL_SECONDS", 0.05)
 
     # --- security (issue 10): all on by default; a deployment sets SECRET_KEY, PUBLIC_URL, and
     # REDIS_URL and TRUSTED_PROXIES where they apply. -----------------------------------------

@@ -1,12 +1,16 @@
 """The delivery worker: sends what the outboxes hold (Messenger notifications, e-mails).
 
 `flask worker` runs it in production; several may run at once. `make run` and the e2e tests run it
-beside the web server.
+beside the web server. It sleeps until something is queued (the "outbox" topic of pageshop.live,
+announced after the commit that queued it), and looks every WORKER_POLL_SECONDS anyway: retries
+fall due, and a signal can be lost.
 """
 import logging
 import threading
 
 from flask import Flask
+
+from . import live
 
 log = logging.getLogger(__name__)
 
@@ -36,20 +40,38 @@ def run_once(app: Flask) -> int:
     return handled
 
 
-def run_worker(app: Flask, stop: threading.Event, poll_seconds: float | None = None) -> None:
+def run_worker(app: Flask, stop: threading.Event, poll_seconds: float | None = None,
+               woken: live.Subscription | None = None) -> None:
     interval = poll_seconds if poll_seconds is not None else app.config["WORKER_POLL_SECONDS"]
-    while not stop.is_set():
-        try:
-            handled = run_once(app)
-        except Exception:  # e.g. the database connection was lost while a job cleaned up: go on
-            log.exception("a worker round failed")
-            handled = 0
-        if handled == 0:
-            stop.wait(interval)
+    woken = woken or live.subscribe({"outbox"}, app)
+    with woken:
+        while not stop.is_set():
+            woken.wait(0)  # what was announced before this round is handled by it
+            try:
+                handled = run_once(app)
+            except Exception:  # e.g. the database connection was lost while a job cleaned up: go on
+                log.exception("a worker round failed")
+                handled = 0
+            if handled == 0:
+                (stop if woken.closed else woken).wait(interval)
+
+
+class WorkerStop(threading.Event):
+    """Set to stop the worker: it also wakes the worker now rather than at its next safety poll."""
+
+    def __init__(self, app: Flask):
+        super().__init__()
+        self.app = app
+
+    def set(self) -> None:
+        super().set()
+        live.hub(self.app).deliver({"outbox"})
 
 
 def start_worker_thread(app: Flask, poll_seconds: float | None = None) -> tuple[threading.Thread, threading.Event]:
-    stop = threading.Event()
-    thread = threading.Thread(target=run_worker, args=(app, stop, poll_seconds), daemon=True, name="pageshop-worker")
+    stop = WorkerStop(app)
+    woken = live.subscribe({"outbox"}, app)  # before it starts: what is queued from now on wakes it
+    thread = threading.Thread(target=run_worker, args=(app, stop, poll_seconds, woken), daemon=True,
+                              name="pageshop-worker")
     thread.start()
     return thread, stop

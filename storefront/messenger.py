@@ -1,13 +1,18 @@
 """S10: the shopper's conversation with the Page, live without reload.
 
-The page polls itself (`?after=<last id>` with HX-Target "messages") and gets only the messages that
-are new, or 204. Every action posts, then tells the poller through the "messages-changed" event.
+The page listens to its stream (`messenger/live`, server-sent events): an event says the conversation
+changed, and the page then asks for what is new (`?after=<last id>` with HX-Target "messages") and
+gets only the messages that are new, or 204. Where the stream can't connect, the page asks every
+2 seconds instead (static/js/live.js). Every action posts, then tells the page through the
+"messages-changed" event.
 """
-from flask import redirect, render_template, request, url_for
+from flask import Response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from jinja2_fragments.flask import render_block
 
 from pageshop.errors import DomainError
 from pageshop.ids import parse_id
+from pageshop.live import event_stream
 from pageshop.messenger.chat import (
     MAX_MESSAGE,
     choose_menu,
@@ -46,6 +51,15 @@ def messenger():
             last_id=messages[-1].id if messages else 0, error=None, text="", max_length=MAX_MESSAGE,
         ))
     return response
+
+
+@bp.get("/messenger/live")
+def messenger_live():
+    """The shopper's own conversation changed: event "messages" (nothing else is sent)."""
+    account = current_facebook_account()
+    if account is None:
+        return Response(_("Log in to Facebook to see your messages."), 403, mimetype="text/plain")
+    return event_stream({f"shopper:{account.id}": "messages"})
 
 
 def _done():

@@ -24,7 +24,7 @@ from jinja2 import BytecodeCache
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 
-from pageshop import clock, create_app
+from pageshop import clock, create_app, live
 from pageshop.extensions import db
 from pageshop.models import Store
 
@@ -80,6 +80,9 @@ def _test_config(uri: str, folder: Path) -> dict:
         "MAIL_SERVER": None,
         "MESSENGER_TRANSPORT": "local",
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        # The test client reads a live stream whole: it ends at once (tests/e2e's server gives it
+        # its production length).
+        "LIVE_STREAM_SECONDS": 0.05,
     }
 
 
@@ -203,7 +206,7 @@ class ShopClient(FlaskClient):
 
     def csrf_token(self) -> str:
         if self._csrf is None:
-            html = super().open("/admin/sign-in").get_data(as_text=True)
+            html = self.open("/admin/sign-in").get_data(as_text=True)  # with `g` cleared: two clients
             self._csrf = re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
         return self._csrf
 
@@ -266,6 +269,7 @@ def app(request, tmp_path):
             _stamp(stamped)
         db.session.commit()
         yield app
+        live.close(app)
         db.session.remove()
         db.engine.dispose()
     clock.reset()

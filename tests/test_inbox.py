@@ -138,7 +138,7 @@ def test_inbox_lists_conversations_newest_first_with_unread_counts_and_window(cl
     assert "And does it itch?" in html and "Do you ship to Canada?" in html
     # The clock ticks on, and time left is rounded down.
     assert "Open · 20 h left" in html and "Open · 22 h left" in html
-    assert 'hx-trigger="every 2s"' in html
+    assert 'hx-trigger="sse:inbox, live-poll"' in html  # refreshed when the stream says so
     assert alex.id != sam.id
 
 

@@ -12,6 +12,8 @@ import pytest
 from playwright.sync_api import Browser
 from werkzeug.serving import make_server
 
+from pageshop import live
+from pageshop.config import Config
 from pageshop.worker import start_worker_thread
 from tests.e2e.accessibility import Scanner
 
@@ -56,6 +58,7 @@ class LiveServer:
         self.server = make_server("127.0.0.1", 0, app, threaded=True)
         self.base = f"http://127.0.0.1:{self.server.server_port}"
         app.config["PUBLIC_URL"] = self.base  # links in messages and e-mails point at this server
+        app.config["LIVE_STREAM_SECONDS"] = Config.LIVE_STREAM_SECONDS  # as in production
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def url(self, path: str = "/") -> str:
@@ -67,6 +70,7 @@ class LiveServer:
 
     def stop(self):
         self.worker_stop.set()
+        live.close(self.app)  # open streams end, so that the server's threads do
         self.server.shutdown()
         self.worker_thread.join(timeout=5)
 
