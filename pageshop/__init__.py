@@ -3,10 +3,11 @@ import os
 
 from flask import Flask, render_template, request
 from flask_babel import gettext as _
-from flask_wtf.csrf import CSRFError
+from flask_wtf.csrf import CSRFError, generate_csrf
 
 from .config import Config
 from .extensions import babel, csrf, db, migrate
+from .page_cache import init_page_cache, is_visitor_without_session
 from .security import init_security
 from .throttling import init_throttling
 
@@ -39,6 +40,7 @@ def create_app(test_config: dict | None = None) -> Flask:
                      render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     babel.init_app(app)
+    init_page_cache(app)
     init_throttling(app)
 
     from . import messenger as _messenger  # noqa: F401  (registers listeners and the delivery job)
@@ -78,6 +80,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     def csrf_error(error):
         message = _("Your session expired or the form was sent twice from an old page. "
                     "Please go back, reload the page and try again.")
+        if is_visitor_without_session():
+            # A cached page's form sent without JavaScript (which fetches the token): with this
+            # session the page reloads live, with the visitor's token (pageshop.page_cache).
+            generate_csrf()
         return render_template("error.html", title=_("Form expired"), message=message), 400
 
     @app.errorhandler(404)

@@ -17,6 +17,7 @@ from pageshop.catalog import (
 )
 from pageshop.errors import DomainError
 from pageshop.ids import parse_id
+from pageshop.page_cache import cached_for_visitors
 from pageshop.store import find_store
 from pageshop.templating import render_page
 
@@ -73,6 +74,7 @@ def _listing(channel: str, template: str, endpoint: str, path_args: dict,
 
 
 @bp.get("/shop")
+@cached_for_visitors
 def shop():
     if not shop_is_open(find_store()):
         return _shop_closed()
@@ -82,6 +84,7 @@ def shop():
 
 
 @bp.get("/collections/<handle>")
+@cached_for_visitors
 def collection(handle):
     if not shop_is_open(find_store()):
         return _shop_closed()
@@ -90,6 +93,7 @@ def collection(handle):
 
 
 @bp.get("/store")
+@cached_for_visitors
 def online_store():
     handle = request.args.get("collection") or None
     return _listing("online_store", "storefront/online_store.html", "storefront.online_store",
@@ -157,6 +161,7 @@ def _shown_product(handle):
 
 
 @bp.get("/products/<handle>")
+@cached_for_visitors
 def product(handle):
     store, product, channel = _shown_product(handle)
     if channel is None:

@@ -1,0 +1,125 @@
+"""Catalog pages from a cache (issue 12): a visitor without a session (no cart, no Facebook log-in,
+no CSRF token yet, nothing flashed) gets the same page as every other such visitor, so it is rendered
+once and then served from Flask-Caching (each process's memory, or Redis when REDIS_URL is set).
+
+Fresh on the very next request: the key holds the catalog's version, a number in the database
+(CatalogVersion) that moves on in the same transaction as every write to a table these pages show,
+so every process and worker sees it at once. Nothing personal is cached: anyone with a session
+cookie gets a live render, and a cached page carries no CSRF token; its forms fetch the visitor's
+token when they are sent (static/js/csrf.js, storefront.csrf_token). The security headers are added
+to every response after the cache (pageshop.security); they hold no per-request nonce.
+"""
+from __future__ import annotations
+
+import hashlib
+from functools import wraps
+
+from flask import Flask, current_app, has_request_context, make_response, request, session
+from flask_babel import get_locale
+from flask_wtf.csrf import generate_csrf
+from sqlalchemy import event, select, update
+from sqlalchemy.orm import Session
+
+from .extensions import cache, db
+from .models import CatalogVersion
+
+# What the catalog pages show: the store's settings (Buy Now's target, currency, the shop's review,
+# the Messenger channel), its Page, shipping, collections, products and their variants.
+CATALOG_TABLES = frozenset({
+    "stores", "facebook_pages", "shipping_rates", "collections", "product_collections", "products",
+    "variants",
+})
+VISITOR_PAGE = "pageshop.visitor_page"  # set in the WSGI environ of a page that may be cached
+_VERSION = select(CatalogVersion.value).where(CatalogVersion.id == 1)
+_NEXT_VERSION = (update(CatalogVersion.__table__).where(CatalogVersion.__table__.c.id == 1)
+                 .values(value=CatalogVersion.__table__.c.value + 1))
+
+
+# --- the catalog's version --------------------------------------------------------------------
+
+
+def catalog_version() -> int | None:
+    return db.session.execute(_VERSION).scalar()
+
+
+def _next_version(session: Session) -> None:
+    # On the session's own connection: in the same transaction as the change, and no ORM events.
+    session.connection().execute(_NEXT_VERSION)
+
+
+def _changes_catalog(objects) -> bool:
+    return any(getattr(obj, "__tablename__", None) in CATALOG_TABLES for obj in objects)
+
+
+@event.listens_for(Session, "after_flush")
+def _after_flush(session, _context):
+    if _changes_catalog(session.new) or _changes_catalog(session.dirty) or _changes_catalog(session.deleted):
+        _next_version(session)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _on_statement(state):
+    """An UPDATE, DELETE or INSERT statement (stock taken by an order, a bulk import) bypasses the
+    flush."""
+    if state.is_update or state.is_delete or state.is_insert:
+        table = getattr(state.statement, "table", None)
+        if getattr(table, "name", None) in CATALOG_TABLES:
+            _next_version(state.session)
+
+
+# --- the pages ----------------------------------------------------------------------------------
+
+
+def init_page_cache(app: Flask) -> None:
+    cache.init_app(app)
+    # A page that may be cached for every visitor carries no CSRF token (it is this visitor's own).
+    # (Flask-WTF offers its own both as a global and from a context processor: this one goes after.)
+    app.jinja_env.globals["csrf_token"] = page_csrf_token
+    app.context_processor(lambda: {"csrf_token": page_csrf_token})
+
+
+def page_csrf_token() -> str:
+    if has_request_context() and request.environ.get(VISITOR_PAGE):
+        return ""
+    return generate_csrf()
+
+
+def is_visitor_without_session() -> bool:
+    return request.cookies.get(current_app.config["SESSION_COOKIE_NAME"]) is None
+
+
+def _page_key() -> str | None:
+    """Everything the page varies on: the catalog's version, the locale, the full URL (scheme,
+    host, path, query), PUBLIC_URL, and which part htmx asked for."""
+    version = catalog_version()
+    if version is None:
+        return None
+    headers = request.headers
+    parts = (str(version), str(get_locale()), request.url, current_app.config["PUBLIC_URL"],
+             headers.get("HX-Request", ""), headers.get("HX-Target", ""), headers.get("HX-Trigger-Name", ""))
+    return "page:" + hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def cached_for_visitors(view):
+    """A catalog page: a visitor without a session gets it from the cache; anyone else a live one."""
+
+    @wraps(view)
+    def cached_view(*args, **kwargs):
+        if request.method != "GET" or not is_visitor_without_session():
+            response = make_response(view(*args, **kwargs))
+            response.vary.add("Cookie")
+            return response
+        request.environ[VISITOR_PAGE] = True
+        key = _page_key()
+        stored = cache.get(key) if key else None
+        if stored is not None:
+            status, headers, body = stored
+            return current_app.response_class(body, status=status, headers=headers)
+        response = make_response(view(*args, **kwargs))
+        response.vary.add("Cookie")
+        # A render that wrote to the session (and so will set a cookie) is this visitor's own.
+        if key and response.status_code == 200 and not session.modified and "Set-Cookie" not in response.headers:
+            cache.set(key, (response.status_code, list(response.headers.items()), response.get_data()))
+        return response
+
+    return cached_view
