@@ -9,6 +9,7 @@ from .config import Config
 from .extensions import babel, csrf, db, migrate
 from .page_cache import init_page_cache, is_visitor_without_session
 from .security import init_security
+from .static_files import init_static_files
 from .throttling import init_throttling
 
 
@@ -58,6 +59,9 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     app.register_blueprint(storefront_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
+
+    # Outermost: static files are answered before the rest of the app is reached.
+    init_static_files(app)
 
     from .cli import register_cli
 
