@@ -17,7 +17,7 @@ from functools import wraps
 from flask import Flask, current_app, has_request_context, make_response, request, session
 from flask_babel import get_locale
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy import event, select, update
+from sqlalchemy import event, update
 from sqlalchemy.orm import Session
 
 from .extensions import cache, db
@@ -30,7 +30,7 @@ CATALOG_TABLES = frozenset({
     "variants",
 })
 VISITOR_PAGE = "pageshop.visitor_page"  # set in the WSGI environ of a page that may be cached
-_VERSION = select(CatalogVersion.value).where(CatalogVersion.id == 1)
+_VERSION = "SELECT value FROM catalog_version WHERE id = 1"
 _NEXT_VERSION = (update(CatalogVersion.__table__).where(CatalogVersion.__table__.c.id == 1)
                  .values(value=CatalogVersion.__table__.c.value + 1))
 
@@ -39,7 +39,17 @@ _NEXT_VERSION = (update(CatalogVersion.__table__).where(CatalogVersion.__table__
 
 
 def catalog_version() -> int | None:
-    return db.session.execute(_VERSION).scalar()
+    """The one query of a page served from the cache: on a pooled connection's DB-API cursor, a
+    third of what SQLAlchemy's execution costs (and so not seen by its events)."""
+    connection = db.engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        cursor.execute(_VERSION)
+        row = cursor.fetchone()
+        cursor.close()
+    finally:
+        connection.close()  # back to the pool
+    return row[0] if row else None
 
 
 def _next_version(session: Session) -> None:

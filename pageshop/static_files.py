@@ -88,15 +88,28 @@ def init_static_files(app: Flask) -> None:
             values["filename"] = manifest[values["filename"]]
 
     def add_headers(headers, _path, url):
-        for name, value in static_file_headers(app).items():
-            headers[name] = value
         if FINGERPRINTED.search(url):
             headers["Cache-Control"] = f"max-age={YEAR}, immutable"
 
-    static = WhiteNoise(app.wsgi_app, autorefresh=False, max_age=60, allow_all_origins=False,
-                        add_headers_function=add_headers,
-                        immutable_file_test=lambda _path, url: bool(FINGERPRINTED.search(url)))
+    static = StaticFiles(app, autorefresh=False, max_age=60, allow_all_origins=False,
+                         add_headers_function=add_headers,
+                         immutable_file_test=lambda _path, url: bool(FINGERPRINTED.search(url)))
     prefix = app.static_url_path.strip("/") + "/"
     static.add_files(app.static_folder, prefix=prefix)  # the plain names, for links from elsewhere
     static.add_files(target, prefix=prefix)
     app.wsgi_app = static
+
+
+class StaticFiles(WhiteNoise):
+    """WhiteNoise in front of the app, adding the security headers to each file it serves (as they
+    are when it is served: WhiteNoise's own headers are fixed when it starts)."""
+
+    def __init__(self, app: Flask, **options):
+        super().__init__(app.wsgi_app, **options)
+        self.flask_app = app
+
+    def serve(self, static_file, environ, start_response):
+        def with_security_headers(status, headers, exc_info=None):
+            return start_response(status, headers + list(static_file_headers(self.flask_app).items()), exc_info)
+
+        return super().serve(static_file, environ, with_security_headers)
