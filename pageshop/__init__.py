@@ -7,7 +7,7 @@ from flask_wtf.csrf import CSRFError, generate_csrf
 
 from .config import Config
 from .extensions import babel, csrf, db, migrate
-from .page_cache import init_page_cache, is_visitor_without_session
+from .page_cache import init_page_cache, is_visitor_without_session, render_without_token
 from .security import init_security
 from .static_files import init_static_files
 from .throttling import init_throttling
@@ -92,6 +92,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     @app.errorhandler(404)
     def not_found(error):
+        render_without_token()
         return render_template("error.html", title=_("Page not found"),
                                message=_("This page doesn't exist or was removed.")), 404
 

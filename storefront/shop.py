@@ -17,6 +17,7 @@ from pageshop.catalog import (
 )
 from pageshop.errors import DomainError
 from pageshop.ids import parse_id
+from pageshop.images import card_image
 from pageshop.page_cache import cached_for_visitors
 from pageshop.store import find_store
 from pageshop.templating import render_page
@@ -201,3 +202,12 @@ def buy_product(handle):
 def product_image(filename):
     """Product images are uploads (A2), kept outside static/."""
     return send_from_directory(current_app.config["UPLOAD_FOLDER"], filename, max_age=3600)
+
+
+@bp.get("/images/card/<int:width>/<path:filename>")
+def product_card_image(width, filename):
+    """A product image at a card's size (pageshop.images.CARD_WIDTHS), as WebP."""
+    name = card_image(filename, width)
+    if name is None:
+        abort(404)
+    return send_from_directory(current_app.config["UPLOAD_FOLDER"], name, max_age=3600)
