@@ -3,6 +3,8 @@ import re
 
 from flask import url_for
 
+from pageshop.extensions import db
+from pageshop.seed import make_product_image
 from pageshop.static_files import build_static
 
 
@@ -35,3 +37,27 @@ def test_a_fingerprinted_name_changes_with_the_file(app, tmp_path):
     assert (target / (second + ".gz")).exists() and (target / (second + ".br")).exists()
     with app.test_request_context():
         assert url_for("static", filename="css/pageshop.css") != "/static/css/pageshop.css"
+
+
+def test_product_cards_show_a_small_webp_of_the_image(client, store, make_product):
+    product = make_product(title="Canvas Tote")
+    product.image_filename = make_product_image("Canvas Tote", "beanie", "#e9dcc9", "#b5523b", "tote.png")
+    db.session.commit()
+    html = client.get("/shop").get_data(as_text=True)
+    card = re.search(r'<img src="(/images/card/240/[^"]+)"', html).group(1)
+    response = client.get(card)
+    assert response.status_code == 200 and response.mimetype == "image/webp"
+    assert len(response.data) < 5000
+    assert client.get(card.replace("/240/", "/241/")).status_code == 404
+    assert client.get("/images/card/240/no-such-image.png").status_code == 404
+
+
+def test_a_cached_page_is_sent_gzipped_to_a_browser_that_takes_it(client, store):
+    import gzip
+
+    plain = client.get("/shop").get_data()
+    for _ in range(2):  # as rendered, then from the cache
+        response = client.get("/shop", headers={"Accept-Encoding": "gzip, deflate, br"})
+        assert response.headers["Content-Encoding"] == "gzip"
+        assert "Accept-Encoding" in response.headers["Vary"]
+        assert gzip.decompress(response.get_data()) == plain
