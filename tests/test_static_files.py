@@ -45,9 +45,9 @@ def test_product_cards_show_a_small_webp_of_the_image(client, store, make_produc
     db.session.commit()
     html = client.get("/shop").get_data(as_text=True)
     card = re.search(r'<img src="(/images/card/240/[^"]+)"', html).group(1)
-    response = client.get(card)
-    assert response.status_code == 200 and response.mimetype == "image/webp"
-    assert len(response.data) < 5000
+    with client.get(card) as response:
+        assert response.status_code == 200 and response.mimetype == "image/webp"
+        assert len(response.data) < 5000
     assert client.get(card.replace("/240/", "/241/")).status_code == 404
     assert client.get("/images/card/240/no-such-image.png").status_code == 404
 
