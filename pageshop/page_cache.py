@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import logging
 import warnings
 from functools import wraps
 
@@ -31,6 +32,7 @@ CATALOG_TABLES = frozenset({
     "stores", "facebook_pages", "shipping_rates", "collections", "product_collections", "products",
     "variants",
 })
+log = logging.getLogger(__name__)
 VISITOR_PAGE = "pageshop.visitor_page"  # set in the WSGI environ of a page that may be cached
 _VERSION = "SELECT value FROM catalog_version WHERE id = 1"
 _NEXT_VERSION = (update(CatalogVersion.__table__).where(CatalogVersion.__table__.c.id == 1)
@@ -132,7 +134,7 @@ def cached_for_visitors(view):
             return response
         request.environ[VISITOR_PAGE] = True
         key = _page_key()
-        stored = cache.get(key) if key else None
+        stored = _cached(key) if key else None
         if stored is not None:
             status, headers, body, gzipped = stored
             return _encoded(current_app.response_class(body, status=status, headers=headers), gzipped)
@@ -142,11 +144,27 @@ def cached_for_visitors(view):
         if key and response.status_code == 200 and not session.modified and "Set-Cookie" not in response.headers:
             body = response.get_data()
             gzipped = gzip.compress(body, 6)  # once, for every visitor served from the cache
-            cache.set(key, (response.status_code, list(response.headers.items()), body, gzipped))
+            _keep(key, (response.status_code, list(response.headers.items()), body, gzipped))
             return _encoded(response, gzipped)
         return response
 
     return cached_view
+
+
+def _cached(key: str):
+    """The stored page, or None; a cache that doesn't answer (Redis down) is a miss, not an error."""
+    try:
+        return cache.get(key)
+    except Exception as error:  # noqa: BLE001 - whatever the backend raises
+        log.warning("page cache unavailable: %s", error)
+        return None
+
+
+def _keep(key: str, stored: tuple) -> None:
+    try:
+        cache.set(key, stored)
+    except Exception as error:  # noqa: BLE001
+        log.warning("page cache unavailable: %s", error)
 
 
 def _encoded(response, gzipped: bytes):

@@ -131,3 +131,27 @@ def test_every_change_still_needs_the_visitors_token(client, shirt):
     added = visitor.post("/cart/add", data=sent, headers={"X-CSRFToken": token.get_data(as_text=True)})
     assert added.status_code == 303
     assert "Cart (1)" in visitor.get("/shop").get_data(as_text=True)
+
+
+def test_with_redis_the_page_is_shared_and_redis_down_is_only_a_miss(app, shirt):
+    import secrets
+
+    from pageshop import create_app
+
+    prefix = f"pageshop-test-{secrets.token_hex(4)}:"
+    config = {**app.config, "CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": "redis://127.0.0.1:6379/0",
+              "CACHE_KEY_PREFIX": prefix}
+    first, second = create_app(config), create_app(config)  # two processes sharing one Redis
+    url = f"/products/{shirt.handle}"
+    with first.test_client() as client:
+        assert "$25.00" in client.get(url).get_data(as_text=True)
+    shirt.variants[0].price_cents = 2100
+    db.session.commit()
+    with second.test_client() as client:
+        assert "$21.00" in client.get(url).get_data(as_text=True)
+        assert client.get(url).get_data() == client.get(url).get_data()
+
+    down = create_app({**config, "CACHE_REDIS_URL": "redis://127.0.0.1:1/0"})
+    with down.test_client() as client:
+        response = client.get(url)
+        assert response.status_code == 200 and "$21.00" in response.get_data(as_text=True)
