@@ -106,7 +106,7 @@ def _card_name(filename: str, width: int) -> str:
 
 def card_image(filename: str, width: int) -> str | None:
     """The product image `filename` as a WebP `width` pixels wide, made on first use: its name under
-    UPLOAD_FOLDER, or None when there is no such image or the width is not a card's."""
+    UPLOAD_FOLDER, or None when there is no such image (or no image Pillow can read)."""
     folder = current_app.config["UPLOAD_FOLDER"]
     source = safe_join(folder, filename)
     if width not in CARD_WIDTHS or source is None or not os.path.isfile(source):
@@ -115,9 +115,12 @@ def card_image(filename: str, width: int) -> str | None:
     target = os.path.join(folder, name)
     if not os.path.exists(target):
         os.makedirs(os.path.dirname(target), exist_ok=True)
-        with Image.open(source) as image:
-            card = image.convert("RGBA" if "transparency" in image.info or image.mode in ("RGBA", "LA", "P")
-                                 else "RGB")
+        try:
+            with Image.open(source) as image:
+                card = image.convert("RGBA" if "transparency" in image.info or image.mode in ("RGBA", "LA", "P")
+                                     else "RGB")
+        except OSError:  # not an image Pillow reads (uploads always are: save_image wrote them)
+            return None
         card.thumbnail((width, width))
         temporary = f"{target}.{os.getpid()}.tmp"
         card.save(temporary, "WEBP", quality=60, method=6)

@@ -17,7 +17,7 @@ from pageshop.catalog import (
 )
 from pageshop.errors import DomainError
 from pageshop.ids import parse_id
-from pageshop.images import card_image
+from pageshop.images import CARD_WIDTHS, card_image
 from pageshop.page_cache import cached_for_visitors
 from pageshop.store import find_store
 from pageshop.templating import render_page
@@ -207,7 +207,7 @@ def product_image(filename):
 @bp.get("/images/card/<int:width>/<path:filename>")
 def product_card_image(width, filename):
     """A product image at a card's size (pageshop.images.CARD_WIDTHS), as WebP."""
-    name = card_image(filename, width)
-    if name is None:
+    if width not in CARD_WIDTHS:
         abort(404)
+    name = card_image(filename, width) or filename  # the upload as it is, if it can't be scaled
     return send_from_directory(current_app.config["UPLOAD_FOLDER"], name, max_age=3600)
