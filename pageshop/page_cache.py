@@ -20,7 +20,7 @@ from functools import wraps
 from flask import Flask, current_app, has_request_context, make_response, request, session
 from flask_babel import get_locale
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy import event, update
+from sqlalchemy import Engine, create_engine, event, update
 from sqlalchemy.orm import Session
 
 from .extensions import cache, db
@@ -43,17 +43,33 @@ _NEXT_VERSION = (update(CatalogVersion.__table__).where(CatalogVersion.__table__
 
 
 def catalog_version() -> int | None:
-    """The one query of a page served from the cache: on a pooled connection's DB-API cursor, a
-    third of what SQLAlchemy's execution costs (and so not seen by its events)."""
-    connection = db.engine.raw_connection()
+    """The one query of a page served from the cache, on a DB-API cursor of a pool of its own: in
+    autocommit and without the main pool's ping, one round trip to the database, and a third of
+    what SQLAlchemy's execution costs (so its events don't see it). None when it can't be read."""
+    connection = _version_engine().raw_connection()
     try:
         cursor = connection.cursor()
         cursor.execute(_VERSION)
         row = cursor.fetchone()
         cursor.close()
+    except Exception as error:  # noqa: BLE001 - a lost connection: render live, reconnect next time
+        connection.invalidate()
+        log.warning("the catalog's version could not be read: %s", error)
+        return None
     finally:
         connection.close()  # back to the pool
     return row[0] if row else None
+
+
+def _version_engine() -> Engine:
+    engine = current_app.extensions.get("catalog_version_engine")
+    if engine is None or engine.url != db.engine.url:
+        engine = create_engine(db.engine.url, isolation_level="AUTOCOMMIT",
+                               **({"connect_args": {"timeout": 30}} if db.engine.url.get_backend_name() == "sqlite" else {}))
+        current_app.extensions["catalog_version_engine"] = engine
+        # Let go of its connections with the main pool's (the tests drop their databases).
+        event.listen(db.engine, "engine_disposed", lambda _engine: engine.dispose())
+    return engine
 
 
 def _next_version(session: Session) -> None:
