@@ -155,3 +155,6 @@ def test_with_redis_the_page_is_shared_and_redis_down_is_only_a_miss(app, shirt)
     with down.test_client() as client:
         response = client.get(url)
         assert response.status_code == 200 and "$21.00" in response.get_data(as_text=True)
+    for made in (first, second, down):
+        with made.app_context():
+            db.engine.dispose()  # and the catalog version's pool with it
