@@ -46,7 +46,11 @@ def catalog_version() -> int | None:
     """The one query of a page served from the cache, on a DB-API cursor of a pool of its own: in
     autocommit and without the main pool's ping, one round trip to the database, and a third of
     what SQLAlchemy's execution costs (so its events don't see it). None when it can't be read."""
-    connection = _version_engine().raw_connection()
+    try:
+        connection = _version_engine().raw_connection()
+    except Exception as error:  # noqa: BLE001 - the database is away: the live render will say so
+        log.warning("the catalog's version could not be read: %s", error)
+        return None
     try:
         cursor = connection.cursor()
         cursor.execute(_VERSION)
