@@ -3,13 +3,15 @@ import os
 
 from flask import Flask, render_template, request
 from flask_babel import gettext as _
-from flask_wtf.csrf import CSRFError
+from flask_wtf.csrf import CSRFError, generate_csrf
 
 from .config import Config
 from .extensions import babel, csrf, db, migrate
 from .languages import select_locale
 from .live import init_live
+from .page_cache import init_page_cache, is_visitor_without_session, render_without_token
 from .security import init_security
+from .static_files import init_static_files
 from .throttling import init_throttling
 
 
@@ -41,6 +43,7 @@ def create_app(test_config: dict | None = None) -> Flask:
                      render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
+    init_page_cache(app)
     init_throttling(app)
     init_live(app)
 
@@ -59,6 +62,9 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     app.register_blueprint(storefront_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
+
+    # Outermost: static files are answered before the rest of the app is reached.
+    init_static_files(app)
 
     from .cli import register_cli
 
@@ -88,10 +94,15 @@ def create_app(test_config: dict | None = None) -> Flask:
     def csrf_error(error):
         message = _("Your session expired or the form was sent twice from an old page. "
                     "Please go back, reload the page and try again.")
+        if is_visitor_without_session():
+            # A cached page's form sent without JavaScript (which fetches the token): with this
+            # session the page reloads live, with the visitor's token (pageshop.page_cache).
+            generate_csrf()
         return render_template("error.html", title=_("Form expired"), message=message), 400
 
     @app.errorhandler(404)
     def not_found(error):
+        render_without_token()
         return render_template("error.html", title=_("Page not found"),
                                message=_("This page doesn't exist or was removed.")), 404
 

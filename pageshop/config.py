@@ -126,3 +126,14 @@ class Config:
     ADMIN_MAX_SESSION_DAYS: float = _float("ADMIN_MAX_SESSION_DAYS", 30)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+
+    # --- speed (issue 12) -------------------------------------------------------------------------
+    # Where catalog pages for visitors without a session are kept (pageshop.page_cache): Flask-Caching's
+    # "RedisCache" (in REDIS_URL, shared by every process: the default when REDIS_URL is set),
+    # "SimpleCache" (each process's memory: the demo's default) or "NullCache" (no cache).
+    CACHE_TYPE: str = _text("CACHE_TYPE") or ("RedisCache" if REDIS_URL else "SimpleCache")
+    CACHE_REDIS_URL: str | None = REDIS_URL
+    CACHE_KEY_PREFIX: str = (RATELIMIT_KEY_PREFIX or "pageshop") + ":"
+    # A bound on memory, not on freshness: a change to the catalog retires every page at once.
+    CACHE_DEFAULT_TIMEOUT = 24 * 3600
+    CACHE_THRESHOLD = 5000  # pages kept per process by SimpleCache

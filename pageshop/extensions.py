@@ -1,5 +1,6 @@
 """Extensions are created here and bound to the app in create_app."""
 from flask_babel import Babel
+from flask_caching import Cache
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
@@ -28,3 +29,5 @@ csrf = CSRFProtect()
 babel = Babel()
 # Sign-in throttling (pageshop.throttling); its storage is set per app: RATELIMIT_STORAGE_URI.
 limiter = Limiter(key_func=get_remote_address, headers_enabled=True, strategy="moving-window")
+# Catalog pages for visitors without a session (pageshop.page_cache); CACHE_TYPE says where.
+cache = Cache()

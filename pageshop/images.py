@@ -15,6 +15,7 @@ from io import BytesIO
 from flask import current_app
 from flask_babel import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
+from werkzeug.security import safe_join
 
 from .errors import DomainError
 
@@ -24,6 +25,9 @@ ALLOWED_FORMATS = {"PNG": ".png", "JPEG": ".jpg", "WEBP": ".webp", "GIF": ".gif"
 SAVE_OPTIONS = {"PNG": {}, "JPEG": {"quality": 90}, "WEBP": {"quality": 90}, "GIF": {}}
 # What Pillow may carry over from the original: how to draw it, nothing about who or where.
 KEPT_INFO = ("transparency", "icc_profile")
+# The widths a product card offers its image in (srcset): ordinary screens, then sharp ones (issue 12:
+# the Shop tab's cards weigh a fifth of the full image).
+CARD_WIDTHS = (240, 480)
 
 
 def save_image(stream) -> str:
@@ -88,7 +92,37 @@ def _too_many_pixels(max_pixels: int) -> DomainError:
 def delete_image(filename: str | None) -> None:
     if not filename or os.path.basename(filename) != filename:
         return
-    try:
-        os.remove(os.path.join(current_app.config["UPLOAD_FOLDER"], filename))
-    except FileNotFoundError:
-        pass
+    folder = current_app.config["UPLOAD_FOLDER"]
+    for name in [filename] + [_card_name(filename, width) for width in CARD_WIDTHS]:
+        try:
+            os.remove(os.path.join(folder, name))
+        except FileNotFoundError:
+            pass
+
+
+def _card_name(filename: str, width: int) -> str:
+    return f"cards/{width}/{filename}.webp"
+
+
+def card_image(filename: str, width: int) -> str | None:
+    """The product image `filename` as a WebP `width` pixels wide, made on first use: its name under
+    UPLOAD_FOLDER, or None when there is no such image (or no image Pillow can read)."""
+    folder = current_app.config["UPLOAD_FOLDER"]
+    source = safe_join(folder, filename)
+    if width not in CARD_WIDTHS or source is None or not os.path.isfile(source):
+        return None
+    name = _card_name(filename, width)
+    target = os.path.join(folder, name)
+    if not os.path.exists(target):
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        try:
+            with Image.open(source) as image:
+                card = image.convert("RGBA" if "transparency" in image.info or image.mode in ("RGBA", "LA", "P")
+                                     else "RGB")
+        except OSError:  # not an image Pillow reads (uploads always are: save_image wrote them)
+            return None
+        card.thumbnail((width, width))
+        temporary = f"{target}.{os.getpid()}.tmp"
+        card.save(temporary, "WEBP", quality=60, method=6)
+        os.replace(temporary, target)  # whole or not at all: another worker may serve it meanwhile
+    return name

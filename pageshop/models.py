@@ -1,6 +1,7 @@
 """The shop's data. Money is in cents, times are naive UTC (see pageshop.clock)."""
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
@@ -8,6 +9,7 @@ from typing import Any
 from flask import current_app, has_app_context
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
@@ -168,6 +170,29 @@ class ShippingRate(db.Model):
     name: Mapped[str] = mapped_column(String(80))
     price_cents: Mapped[int] = mapped_column(Integer)
     position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# --- the catalog's version (issue 12) ----------------------------------------------------
+
+
+class CatalogVersion(db.Model):
+    """One row whose number moves on in the same transaction as every change to what the catalog
+    pages show (pageshop.page_cache): every process sees the change at its next request."""
+
+    __tablename__ = "catalog_version"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+def first_catalog_version() -> dict:
+    """The row a new database starts with. A random start: two databases (a reset demo, the tests')
+    sharing one Redis never share a version, so never a cached page."""
+    return {"id": 1, "value": secrets.randbits(48)}
+
+
+@event.listens_for(CatalogVersion.__table__, "after_create")
+def _insert_first_catalog_version(table, connection, **_kw):
+    connection.execute(table.insert().values(**first_catalog_version()))
 
 
 # --- catalog (A2) ------------------------------------------------------------------

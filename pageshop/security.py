@@ -90,16 +90,26 @@ def init_security(app: Flask) -> None:
 
 def security_headers(response):
     """Every response, pages, fragments, redirects, errors and files alike."""
-    app = current_app
-    headers = response.headers
-    headers["Content-Security-Policy"] = content_security_policy(_third_party_sources())
-    headers["X-Content-Type-Options"] = "nosniff"
-    headers["X-Frame-Options"] = "DENY"
-    headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
-    headers["Permissions-Policy"] = PERMISSIONS_POLICY
+    response.headers.update(_headers(current_app, _third_party_sources()))
+    return response
+
+
+def static_file_headers(app: Flask) -> dict[str, str]:
+    """The same for the static files, which WhiteNoise serves before Flask sees the request."""
+    return _headers(app, {})
+
+
+def _headers(app: Flask, extra_sources: dict[str, list[str]]) -> dict[str, str]:
+    headers = {
+        "Content-Security-Policy": content_security_policy(extra_sources),
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": "DENY",
+        "Referrer-Policy": "strict-origin-when-cross-origin",
+        "Permissions-Policy": PERMISSIONS_POLICY,
+    }
     if served_over_https(app):
         headers["Strict-Transport-Security"] = HSTS
-    return response
+    return headers
 
 
 def _third_party_sources() -> dict[str, list[str]]:

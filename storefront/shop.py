@@ -17,6 +17,8 @@ from pageshop.catalog import (
 )
 from pageshop.errors import DomainError
 from pageshop.ids import parse_id
+from pageshop.images import CARD_WIDTHS, card_image
+from pageshop.page_cache import cached_for_visitors
 from pageshop.store import find_store
 from pageshop.templating import render_page
 
@@ -73,6 +75,7 @@ def _listing(channel: str, template: str, endpoint: str, path_args: dict,
 
 
 @bp.get("/shop")
+@cached_for_visitors
 def shop():
     if not shop_is_open(find_store()):
         return _shop_closed()
@@ -82,6 +85,7 @@ def shop():
 
 
 @bp.get("/collections/<handle>")
+@cached_for_visitors
 def collection(handle):
     if not shop_is_open(find_store()):
         return _shop_closed()
@@ -90,6 +94,7 @@ def collection(handle):
 
 
 @bp.get("/store")
+@cached_for_visitors
 def online_store():
     handle = request.args.get("collection") or None
     return _listing("online_store", "storefront/online_store.html", "storefront.online_store",
@@ -157,6 +162,7 @@ def _shown_product(handle):
 
 
 @bp.get("/products/<handle>")
+@cached_for_visitors
 def product(handle):
     store, product, channel = _shown_product(handle)
     if channel is None:
@@ -196,3 +202,12 @@ def buy_product(handle):
 def product_image(filename):
     """Product images are uploads (A2), kept outside static/."""
     return send_from_directory(current_app.config["UPLOAD_FOLDER"], filename, max_age=3600)
+
+
+@bp.get("/images/card/<int:width>/<path:filename>")
+def product_card_image(width, filename):
+    """A product image at a card's size (pageshop.images.CARD_WIDTHS), as WebP."""
+    if width not in CARD_WIDTHS:
+        abort(404)
+    name = card_image(filename, width) or filename  # the upload as it is, if it can't be scaled
+    return send_from_directory(current_app.config["UPLOAD_FOLDER"], name, max_age=3600)

@@ -26,7 +26,7 @@ from sqlalchemy.engine import Engine, make_url
 
 from pageshop import clock, create_app, live
 from pageshop.extensions import db
-from pageshop.models import Store
+from pageshop.models import CatalogVersion, Store, first_catalog_version
 
 from . import factories
 
@@ -197,6 +197,9 @@ class PostgresSnapshot:
             for table, rows in self.rows.items():
                 if rows:
                     db.session.execute(table.insert(), rows)
+        else:
+            # The row create_all made (the shop's rows hold it too): the cache needs a version.
+            db.session.execute(CatalogVersion.__table__.insert().values(**first_catalog_version()))
 
 
 class ShopClient(FlaskClient):

@@ -198,7 +198,7 @@ def _build_scene() -> dict:
         "email_id": email.id, "item_id": cart.items[0].id, "cart_token": cart.token,
         "shipping_rate_id": str(rate.id), "page_id": str(store.facebook_page_id),
         "admin_id": db.session.scalars(select(AdminUser.id)).one(), "alex_id": alex.id,
-        "filename": "nope.png",
+        "filename": "nope.png", "width": 240,
     }
 
 

@@ -307,7 +307,7 @@ def test_a_new_conversation_says_what_the_shopper_can_do(app, store, client, aut
 def test_enter_sends_from_a_script_file_not_an_inline_one(app, store, client, auth):
     auth.facebook_login()
     html = client.get("/messenger").get_data(as_text=True)
-    assert re.search(r'<script src="/static/js/messenger\.js" defer></script>', html)
+    assert re.search(r'<script src="/static/js/messenger\.[0-9a-f]{12}\.js" defer></script>', html)  # fingerprinted
     assert not re.search(r"<script(?![^>]*\ssrc=)", html)  # every script is a file
     assert "hx-on" not in html
     assert "Enter sends; Shift+Enter starts a new line." in html

@@ -105,10 +105,10 @@ def test_product_image_is_served_from_uploads(app, client, store, make_product):
     product.image_filename = "mug.png"
     db.session.commit()
     html = client.get("/shop").get_data(as_text=True)
-    assert 'src="/images/mug.png"' in html
-    response = client.get("/images/mug.png")
-    assert response.data.startswith(b"\x89PNG")
-    response.close()
+    assert 'src="/images/card/240/mug.png"' in html  # the card's size (a file Pillow can't read: as it is)
+    for url in ("/images/mug.png", "/images/card/240/mug.png"):
+        with client.get(url) as response:
+            assert response.data.startswith(b"\x89PNG")
     assert client.get("/images/missing.png").status_code == 404
     assert client.get("/images/../secret").status_code == 404
 
