@@ -44,6 +44,7 @@ from .models import (
 )
 from .money import format_money
 from .payments import charge, check_card_number
+from .shopper_language import DEFAULT_LANGUAGE, in_language, language_of
 from .validation import check_email, check_length
 
 MAX_QUANTITY = 999
@@ -362,8 +363,12 @@ def place_order(
     status_url: Callable[[Order], str],
     facebook_account: FacebookAccount | None = None,
     cart_token: str | None = None,
+    locale: str = DEFAULT_LANGUAGE,
 ) -> Order:
     """Pay and place the order, or raise DomainError saying what to fix; nothing is kept then.
+
+    `locale` is the language the shopper checked out in: the order's e-mails and Messenger
+    messages are written in it.
 
     A second submit of the same form (same idempotency key) returns the order the first one placed.
     """
@@ -400,6 +405,7 @@ def place_order(
             sales_channel=kind.sales_channel,
             checkout=kind.checkout,
             currency=store.currency,
+            locale=language_of(locale),
             subtotal_cents=summary.subtotal_cents,
             discount_cents=summary.discount_cents,
             shipping_cents=summary.shipping_cents,
@@ -418,8 +424,7 @@ def place_order(
                 variant_id=line.variant.id, product_title=line.product_title,
                 variant_title=line.variant_title, price_cents=line.price_cents, quantity=line.quantity,
             ))
-        order.events.append(OrderEvent(kind="placed", created_at=placed_at,
-                                       message=_("Order placed and confirmed")))
+        order.events.append(OrderEvent(kind="placed", created_at=placed_at))
         db.session.add(order)
         db.session.flush()
         events.publish("order_placed", order, opt_in_account=opt_in_account, opt_in_user_ref=details.messenger_user_ref or None)
@@ -518,11 +523,12 @@ def queue_confirmation(store: Store, order: Order, status_url: str):
 
     sender_name, sender_email = confirmation_sender(
         store, order, current_app.config["FACEBOOK_MAIL_SENDER"])
-    body = render_template("email/order_confirmation.txt", order=order, store=store,
-                           status_url=status_url, country=country_name(order.country))
+    with in_language(order.locale):
+        body = render_template("email/order_confirmation.txt", order=order, store=store,
+                               status_url=status_url, country=country_name(order.country))
+        subject = _("Order %(number)s confirmed", number=order.name)
     return mail.queue_email(
-        "order_confirmation", order.email,
-        _("Order %(number)s confirmed", number=order.name),
+        "order_confirmation", order.email, subject,
         body, sender_name=sender_name, sender_email=sender_email,
         reply_to=store.support_email if order.checkout == Checkout.STORE else None,
         order=order, dedupe_key=f"order-confirmation:{order.id}",

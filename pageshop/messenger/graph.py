@@ -26,6 +26,7 @@ import socket
 import urllib.error
 import urllib.parse
 import urllib.request
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -46,6 +47,7 @@ from ..models import (
     Subscription,
     shown_variant_title,
 )
+from ..shopper_language import DEFAULT_LANGUAGE, in_language, language_of
 from ..validation import clip
 from .chat import quick_reply_short_label
 from .conversations import insert_once
@@ -339,7 +341,7 @@ def receipt_payload(outgoing: Outgoing) -> dict:
         payload["address"] = {k: v for k, v in address.items() if v}
         payload["address"].setdefault("street_1", "-")
     if data.get("discount_cents"):
-        payload["adjustments"] = [{"name": data.get("discount_code") or "Discount",
+        payload["adjustments"] = [{"name": data.get("discount_code") or _("Discount"),
                                    "amount": _amount(data["discount_cents"])}]
     return payload
 
@@ -391,8 +393,11 @@ def utility_template(outgoing: Outgoing) -> dict:
     config = current_app.config
     parameters = [{"type": "text", "parameter_name": key, "text": str(data.get(key) or "-")}
                   for key in UTILITY_PARAMETERS[event]]
-    return {"name": config[f"MESSENGER_UTILITY_TEMPLATE_{event.upper()}"],
-            "language": {"code": config["MESSENGER_UTILITY_TEMPLATE_LANGUAGE"]},
+    # The template approved in the order's language: MESSENGER_UTILITY_TEMPLATE_..._DE for German.
+    language = language_of(outgoing.locale)
+    suffix = "" if language == DEFAULT_LANGUAGE else "_" + language.upper()
+    return {"name": config[f"MESSENGER_UTILITY_TEMPLATE_{event.upper()}{suffix}"],
+            "language": {"code": config[f"MESSENGER_UTILITY_TEMPLATE_LANGUAGE{suffix}"]},
             "components": [{"type": "body", "parameters": parameters}]}
 
 
@@ -407,17 +412,20 @@ def build_request(outgoing: Outgoing, recipient: dict, metadata: str | None = No
     body: dict[str, Any] = {"recipient": recipient, "messaging_type": LANE_MESSAGING_TYPES[lane]}
     if lane == "HUMAN_AGENT":
         body["tag"] = "HUMAN_AGENT"
-    if lane == "UTILITY":
-        message: dict[str, Any] = {"template": utility_template(outgoing)}
-    elif outgoing.kind == "receipt":
-        message = {"attachment": {"type": "template", "payload": receipt_payload(outgoing)}}
-    elif outgoing.kind == "product_cards" and (outgoing.payload or {}).get("cards"):
-        message = {"attachment": {"type": "template", "payload": generic_payload(outgoing)}}
-    else:
-        message = {"text": (outgoing.text or " ")[:MAX_TEXT]}
-        replies = quick_replies(outgoing) if outgoing.kind == "quick_replies" else []
-        if replies:
-            message["quick_replies"] = replies
+    # The words the message adds (the receipt's "Card", buttons, short labels) are in the
+    # shopper's language, like its text.
+    with in_language(outgoing.locale) if outgoing.locale else nullcontext():
+        if lane == "UTILITY":
+            message: dict[str, Any] = {"template": utility_template(outgoing)}
+        elif outgoing.kind == "receipt":
+            message = {"attachment": {"type": "template", "payload": receipt_payload(outgoing)}}
+        elif outgoing.kind == "product_cards" and (outgoing.payload or {}).get("cards"):
+            message = {"attachment": {"type": "template", "payload": generic_payload(outgoing)}}
+        else:
+            message = {"text": (outgoing.text or " ")[:MAX_TEXT]}
+            replies = quick_replies(outgoing) if outgoing.kind == "quick_replies" else []
+            if replies:
+                message["quick_replies"] = replies
     if metadata:
         message["metadata"] = metadata[:MAX_METADATA]
     body["message"] = message
