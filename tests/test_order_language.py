@@ -199,3 +199,33 @@ def test_the_customizations_page_edits_one_language_at_a_time(client, auth, stor
         "event": "delivered", "language": "fr", "body": "Livré !", "promo_note": ""})
     assert response.status_code == 422
     assert "Choose the language of the text." in response.get_data(as_text=True)
+
+
+def test_the_persistent_menu_has_a_german_menu_within_messengers_limits(platform, runner, store, german):
+    result = runner.invoke(args=["messenger-setup"])
+    assert result.exit_code == 0, result.output  # the fake Platform refuses titles over 30 characters
+    menus = {menu["locale"]: [a["title"] for a in menu["call_to_actions"]]
+             for menu in platform.profile["persistent_menu"]}
+    assert menus == {"default": ["Order update settings", "Search products"],
+                     "de_DE": ["Bestellupdate-Einstellungen", "Produkte suchen"]}
+
+
+def test_german_quick_reply_titles_fit_messenger(app, german):
+    from pageshop.messenger.chat import quick_reply_label, quick_reply_short_label
+    from pageshop.messenger.graph import MAX_QUICK_REPLY_TITLE
+
+    with force_locale("de"):
+        for choice in ("turn_off", "keep", "stop_search"):
+            title = quick_reply_short_label(choice) or quick_reply_label(choice)
+            assert len(title) <= MAX_QUICK_REPLY_TITLE, title
+        assert quick_reply_short_label("turn_off") == "Updates ausschalten"
+
+
+def test_the_demo_saved_replies_come_in_the_merchants_language(app, german):
+    """What `flask seed --language de` adds."""
+    from pageshop.models import SavedReply
+    from pageshop.saved_replies import add_demo_saved_replies
+
+    add_demo_saved_replies("de")
+    titles = set(db.session.scalars(db.select(SavedReply.title)))
+    assert titles == {"Danke für Ihre Bestellung", "Lieferzeiten", "Rücksendungen"}

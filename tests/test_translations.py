@@ -150,14 +150,14 @@ def test_a_compiled_catalog_changes_what_the_app_says(tmp_path):
                       "BABEL_TRANSLATION_DIRECTORIES": str(tmp_path / "translations")})
     from pageshop.extensions import babel
 
-    babel.domain_instance.cache.clear()  # Flask-Babel keeps one catalog per language per process
-    try:
-        with app.test_request_context():
+    with app.test_request_context():
+        babel.domain_instance.cache.clear()  # Flask-Babel keeps one catalog per language per process
+        try:
             with force_locale("de"):
                 assert gettext("Add to cart") == "In den Warenkorb"
             assert gettext("Add to cart") == "Add to cart"
-    finally:
-        babel.domain_instance.cache.clear()  # this one-message catalog is no other test's
+        finally:
+            babel.domain_instance.cache.clear()  # this one-message catalog is no other test's
 
 
 def test_the_app_reads_catalogs_from_the_translations_folder():
