@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from flask import render_template
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -490,12 +491,14 @@ def _sold_out(title: str, in_cart: bool, left: int, handle: str, variant_id: int
         if left <= 0:
             return SoldOut(_("%(item)s is sold out. Remove it to place your order.", item=title),
                            handle, variant_id)
-        return SoldOut(_("Only %(count)d of %(item)s left. Lower the quantity to place your order.",
-                         count=left, item=title), handle, variant_id)
+        return SoldOut(ngettext("Only %(num)d of %(item)s left. Lower the quantity to place your order.",
+                                "Only %(num)d of %(item)s left. Lower the quantity to place your order.",
+                                left, item=title), handle, variant_id)
     # Buy Now: there is no cart to change; the checkout links back to the product instead.
     if left <= 0:
         return SoldOut(_("%(item)s is sold out.", item=title), handle, variant_id)
-    return SoldOut(_("Only %(count)d of %(item)s left.", count=left, item=title), handle, variant_id)
+    return SoldOut(ngettext("Only %(num)d of %(item)s left.", "Only %(num)d of %(item)s left.", left, item=title),
+                   handle, variant_id)
 
 
 def _next_order_number(store: Store) -> int:

@@ -84,8 +84,8 @@ def format_time_left(left: timedelta) -> str:
         days = minutes // (24 * 60)
         return ngettext("%(num)d day left", "%(num)d days left", days)
     if minutes >= 60:
-        return _("%(hours)d h left", hours=minutes // 60)
-    return _("%(minutes)d min left", minutes=minutes)
+        return ngettext("%(num)d h left", "%(num)d h left", minutes // 60)
+    return ngettext("%(num)d min left", "%(num)d min left", minutes)
 
 
 def list_conversations(after: int | None = None, per_page: int = INBOX_PER_PAGE) -> ListingPage:

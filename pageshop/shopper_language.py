@@ -35,5 +35,12 @@ def in_language(language: str | None) -> Iterator[None]:
         yield
 
 
+def plural_count(number: float) -> int:
+    """The count ngettext picks the form by, for a number that may have a fraction: gettext takes
+    whole numbers only, and a fraction takes the plural ("1.5 hours"), as 0 does in English and
+    German."""
+    return int(number) if float(number).is_integer() else 0
+
+
 def messenger_language_code(language: str | None) -> str:
     return MESSENGER_LANGUAGE_CODES[language_of(language)]

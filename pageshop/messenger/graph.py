@@ -33,6 +33,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import update
 
 from .. import clock
@@ -47,7 +48,7 @@ from ..models import (
     Subscription,
     shown_variant_title,
 )
-from ..shopper_language import DEFAULT_LANGUAGE, in_language, language_of
+from ..shopper_language import DEFAULT_LANGUAGE, in_language, language_of, plural_count
 from ..validation import clip
 from .chat import quick_reply_short_label
 from .conversations import insert_once
@@ -215,9 +216,10 @@ class GraphClient:
 
     def _no_answer(self) -> SendError:
         # The request went out: the Platform may have sent the message. Not resent blind.
-        return SendError(_("The Messenger Platform didn't answer within %(seconds)s seconds.",
-                           seconds=f"{self.timeout:g}"), transient=True, platform_wide=True,
-                         unknown_outcome=True)
+        return SendError(ngettext("The Messenger Platform didn't answer within %(seconds)s second.",
+                                  "The Messenger Platform didn't answer within %(seconds)s seconds.",
+                                  plural_count(self.timeout), seconds=f"{self.timeout:g}"),
+                         transient=True, platform_wide=True, unknown_outcome=True)
 
     def request(self, method: str, path: str, body: dict | None = None,
                 params: dict[str, str] | None = None) -> dict:
