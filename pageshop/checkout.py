@@ -270,9 +270,11 @@ def totals_rows(amounts: Summary | Order, currency: str) -> list[TotalsRow]:
     checkout's summary, the order pages (templates/_order_totals.html) and the confirmation e-mail."""
     rows = [TotalsRow(_("Subtotal"), format_money(amounts.subtotal_cents, currency))]
     if amounts.discount_code or amounts.discount_cents:
-        label = _("Discount") + (f" ({amounts.discount_code})" if amounts.discount_code else "")
+        label = (_("Discount (%(code)s)", code=amounts.discount_code) if amounts.discount_code
+                 else _("Discount"))
         rows.append(TotalsRow(label, "-" + format_money(amounts.discount_cents, currency)))
-    shipping = _("Shipping") + (f" ({amounts.shipping_rate_name})" if amounts.shipping_rate_name else "")
+    shipping = (_("Shipping (%(rate)s)", rate=amounts.shipping_rate_name) if amounts.shipping_rate_name
+                else _("Shipping"))
     rows.append(TotalsRow(shipping, format_money(amounts.shipping_cents, currency)))
     rows.append(TotalsRow(_("Total"), format_money(amounts.total_cents, currency), total=True))
     return rows

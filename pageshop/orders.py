@@ -137,9 +137,12 @@ def _advance(order: Order, expected: tuple[FulfillmentStatus, ...], new_status: 
 def _refusal(current: str, wanted: str) -> str:
     if current == FulfillmentStatus.UNFULFILLED:
         return _("Fulfill this order first: it hasn't been shipped yet.")
-    if wanted == FulfillmentStatus.FULFILLED:
+    if wanted == FulfillmentStatus.FULFILLED or current == FulfillmentStatus.FULFILLED:
         return _("This order is already fulfilled.")
-    return _("This order is already %(status)s.", status=str(STATUS_LABELS[current]).lower())
+    # Whole sentences: a status label can't be lowercased into one (German nouns keep capitals).
+    if current == FulfillmentStatus.OUT_FOR_DELIVERY:
+        return _("This order is already out for delivery.")
+    return _("This order is already delivered.")
 
 
 def _canonical_carrier(carrier: str | None) -> str:
