@@ -659,7 +659,8 @@ class GraphTransport(Transport):
         part of; stored with the receipt (one message in our conversation, as with `local`). The
         receipt is what counts: if the text fails it is logged and the notification stays sent,
         since a retry would send the receipt twice."""
-        text = Outgoing(conversation=receipt.conversation, kind="text", text=receipt.text, lane="UPDATE")
+        text = Outgoing(conversation=receipt.conversation, kind="text", text=receipt.text, lane="UPDATE",
+                        locale=receipt.locale)
         try:
             answer = client.request("POST", f"{self.page_id}/messages",
                                     build_request(text, recipient, metadata_for(receipt.notification_id, "text")))
