@@ -475,7 +475,8 @@ def add_generated_orders(count: int, seed: int | None = None) -> int:
                 order_lines.append({"order_id": order_id, "variant_id": variant_id,
                                     "product_title": product_title, "variant_title": variant_title,
                                     "price_cents": price, "quantity": quantity})
-            order_events.append({"order_id": order_id, "kind": "placed", "message": "Order placed",
+            # Worded when shown, in the reader's language (pageshop.order_events).
+            order_events.append({"order_id": order_id, "kind": "placed", "message": "", "params": {},
                                  "created_at": placed_at})
         insert_rows(OrderLine, order_lines)
         insert_rows(OrderEvent, order_events)

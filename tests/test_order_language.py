@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import request
+from flask import has_request_context, request
 from flask_babel import force_locale
 
 from pageshop import clock, events
@@ -47,7 +47,8 @@ def german(app, compiled_catalogs):
     directories, selector = config.translation_directories, config.locale_selector
     config.translation_directories = [compiled_catalogs]
     if selector is None:
-        config.locale_selector = lambda: request.accept_languages.best_match(["en", "de"])
+        config.locale_selector = lambda: (request.accept_languages.best_match(["en", "de"])
+                                          if has_request_context() else None)
     babel.domain_instance.cache.clear()  # Flask-Babel caches a language's catalog per process
     yield
     config.translation_directories, config.locale_selector = directories, selector
@@ -229,3 +230,25 @@ def test_the_demo_saved_replies_come_in_the_merchants_language(app, german):
     add_demo_saved_replies("de")
     titles = set(db.session.scalars(db.select(SavedReply.title)))
     assert titles == {"Danke für Ihre Bestellung", "Lieferzeiten", "Rücksendungen"}
+
+
+def test_an_update_messenger_cant_deliver_is_emailed_in_the_orders_language(app, client, auth, platform, store,
+                                                                           make_order, smtp_server, german):
+    from .test_messenger_platform_rules import checkbox_order, work
+
+    order = checkbox_order(client, platform, make_order, "ref-de-1")
+    order.locale = "de"
+    db.session.commit()
+    work(app)
+    clock.advance(timedelta(hours=25))  # the opt-in's window closed; only a user_ref is known
+    fulfill_order(db.session.get(Order, order.id), "UPS", "1Z999AA10123456784")
+    work(app, 3)
+
+    [received] = smtp_server.wait_for(1)
+    assert received["Subject"] == f"Bestellung {order.name}: Versandupdate"
+    body = received.get_content()
+    assert body.startswith("Hallo Alex,") and "Sendungsnummer: 1Z999AA10123456784" in body
+    # The merchant reads the timeline in their own language.
+    auth.sign_in()
+    detail = client.get(f"/admin/orders/{order.id}", headers=ENGLISH).get_data(as_text=True)
+    assert "Shipping update sent by e-mail: Messenger can reach this shopper again once they reply." in detail
