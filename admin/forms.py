@@ -80,6 +80,7 @@ class AnswerForm(FlaskForm):
 
 class CustomizationForm(FlaskForm):
     event = HiddenField()
+    language = HiddenField()
     body = TextAreaField(_l("Message text"))
     promo_note = TextAreaField(_l("Promotional note"))
 

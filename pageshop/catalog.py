@@ -12,6 +12,7 @@ counted only up to COUNT_LIMIT; a search takes the newest matches from the trigr
 from __future__ import annotations
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import exists, literal, select
 from sqlalchemy.orm import selectinload
 
@@ -162,9 +163,11 @@ def check_available(variant: Variant, quantity: int, in_cart: int = 0) -> None:
     if quantity > variant.stock:
         if in_cart:
             raise DomainError(
-                _("Only %(stock)d left in stock, and %(in_cart)d already in your cart.",
-                  stock=variant.stock, in_cart=in_cart), "quantity")
-        raise DomainError(_("Only %(stock)d left in stock.", stock=variant.stock), "quantity")
+                ngettext("Only %(num)d left in stock, and %(in_cart)d already in your cart.",
+                         "Only %(num)d left in stock, and %(in_cart)d already in your cart.",
+                         variant.stock, in_cart=in_cart), "quantity")
+        raise DomainError(ngettext("Only %(num)d left in stock.", "Only %(num)d left in stock.", variant.stock),
+                          "quantity")
 
 
 def search_facebook_products(query: str, limit: int = 10) -> list[Product]:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -231,8 +232,9 @@ def save_discount(discount: DiscountCode | None, *, code: str, kind: DiscountKin
         raise DomainError(_("The end must be after the start."), "ends_at")
     used = discount.times_used if discount else 0
     if usage_limit is not None and usage_limit < used:
-        raise DomainError(_("The code was already used %(count)s times; the limit can't be lower.",
-                            count=used), "usage_limit")
+        raise DomainError(ngettext("The code was already used %(num)d time; the limit can't be lower.",
+                                   "The code was already used %(num)d times; the limit can't be lower.",
+                                   used), "usage_limit")
 
     if discount is None:
         discount = DiscountCode(code=code, kind=kind, value=value, times_used=0)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from flask import render_template
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -44,6 +45,7 @@ from .models import (
 )
 from .money import format_money
 from .payments import charge, check_card_number
+from .shopper_language import DEFAULT_LANGUAGE, in_language, language_of
 from .validation import check_email, check_length
 
 MAX_QUANTITY = 999
@@ -268,9 +270,11 @@ def totals_rows(amounts: Summary | Order, currency: str) -> list[TotalsRow]:
     checkout's summary, the order pages (templates/_order_totals.html) and the confirmation e-mail."""
     rows = [TotalsRow(_("Subtotal"), format_money(amounts.subtotal_cents, currency))]
     if amounts.discount_code or amounts.discount_cents:
-        label = _("Discount") + (f" ({amounts.discount_code})" if amounts.discount_code else "")
+        label = (_("Discount (%(code)s)", code=amounts.discount_code) if amounts.discount_code
+                 else _("Discount"))
         rows.append(TotalsRow(label, "-" + format_money(amounts.discount_cents, currency)))
-    shipping = _("Shipping") + (f" ({amounts.shipping_rate_name})" if amounts.shipping_rate_name else "")
+    shipping = (_("Shipping (%(rate)s)", rate=amounts.shipping_rate_name) if amounts.shipping_rate_name
+                else _("Shipping"))
     rows.append(TotalsRow(shipping, format_money(amounts.shipping_cents, currency)))
     rows.append(TotalsRow(_("Total"), format_money(amounts.total_cents, currency), total=True))
     return rows
@@ -362,8 +366,12 @@ def place_order(
     status_url: Callable[[Order], str],
     facebook_account: FacebookAccount | None = None,
     cart_token: str | None = None,
+    locale: str = DEFAULT_LANGUAGE,
 ) -> Order:
     """Pay and place the order, or raise DomainError saying what to fix; nothing is kept then.
+
+    `locale` is the language the shopper checked out in: the order's e-mails and Messenger
+    messages are written in it.
 
     A second submit of the same form (same idempotency key) returns the order the first one placed.
     """
@@ -400,6 +408,7 @@ def place_order(
             sales_channel=kind.sales_channel,
             checkout=kind.checkout,
             currency=store.currency,
+            locale=language_of(locale),
             subtotal_cents=summary.subtotal_cents,
             discount_cents=summary.discount_cents,
             shipping_cents=summary.shipping_cents,
@@ -418,8 +427,7 @@ def place_order(
                 variant_id=line.variant.id, product_title=line.product_title,
                 variant_title=line.variant_title, price_cents=line.price_cents, quantity=line.quantity,
             ))
-        order.events.append(OrderEvent(kind="placed", created_at=placed_at,
-                                       message=_("Order placed and confirmed")))
+        order.events.append(OrderEvent(kind="placed", created_at=placed_at))
         db.session.add(order)
         db.session.flush()
         events.publish("order_placed", order, opt_in_account=opt_in_account, opt_in_user_ref=details.messenger_user_ref or None)
@@ -485,12 +493,14 @@ def _sold_out(title: str, in_cart: bool, left: int, handle: str, variant_id: int
         if left <= 0:
             return SoldOut(_("%(item)s is sold out. Remove it to place your order.", item=title),
                            handle, variant_id)
-        return SoldOut(_("Only %(count)d of %(item)s left. Lower the quantity to place your order.",
-                         count=left, item=title), handle, variant_id)
+        return SoldOut(ngettext("Only %(num)d of %(item)s left. Lower the quantity to place your order.",
+                                "Only %(num)d of %(item)s left. Lower the quantity to place your order.",
+                                left, item=title), handle, variant_id)
     # Buy Now: there is no cart to change; the checkout links back to the product instead.
     if left <= 0:
         return SoldOut(_("%(item)s is sold out.", item=title), handle, variant_id)
-    return SoldOut(_("Only %(count)d of %(item)s left.", count=left, item=title), handle, variant_id)
+    return SoldOut(ngettext("Only %(num)d of %(item)s left.", "Only %(num)d of %(item)s left.", left, item=title),
+                   handle, variant_id)
 
 
 def _next_order_number(store: Store) -> int:
@@ -518,11 +528,12 @@ def queue_confirmation(store: Store, order: Order, status_url: str):
 
     sender_name, sender_email = confirmation_sender(
         store, order, current_app.config["FACEBOOK_MAIL_SENDER"])
-    body = render_template("email/order_confirmation.txt", order=order, store=store,
-                           status_url=status_url, country=country_name(order.country))
+    with in_language(order.locale):
+        body = render_template("email/order_confirmation.txt", order=order, store=store,
+                               status_url=status_url, country=country_name(order.country))
+        subject = _("Order %(number)s confirmed", number=order.name)
     return mail.queue_email(
-        "order_confirmation", order.email,
-        _("Order %(number)s confirmed", number=order.name),
+        "order_confirmation", order.email, subject,
         body, sender_name=sender_name, sender_email=sender_email,
         reply_to=store.support_email if order.checkout == Checkout.STORE else None,
         order=order, dedupe_key=f"order-confirmation:{order.id}",

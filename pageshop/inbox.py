@@ -84,8 +84,8 @@ def format_time_left(left: timedelta) -> str:
         days = minutes // (24 * 60)
         return ngettext("%(num)d day left", "%(num)d days left", days)
     if minutes >= 60:
-        return _("%(hours)d h left", hours=minutes // 60)
-    return _("%(minutes)d min left", minutes=minutes)
+        return ngettext("%(num)d h left", "%(num)d h left", minutes // 60)
+    return ngettext("%(num)d min left", "%(num)d min left", minutes)
 
 
 def list_conversations(after: int | None = None, per_page: int = INBOX_PER_PAGE) -> ListingPage:
@@ -177,11 +177,15 @@ def reply(conversation: Conversation, text: str | None, now: datetime) -> Messag
     text = check_reply_text(text)
     state = window_state(conversation, now)
     if state.lane is None:
-        raise DomainError(_(
-            "This reply can't be sent: more than 7 days have passed since %(name)s's last message, "
-            "and the Messenger Platform allows replies only up to 7 days after it. "
-            "You can reply once they write again.",
-            name=conversation.display_name or _("the customer")), "text")
+        if conversation.display_name:
+            refusal = _("This reply can't be sent: more than 7 days have passed since %(name)s's last "
+                        "message, and the Messenger Platform allows replies only up to 7 days after it. "
+                        "You can reply once they write again.", name=conversation.display_name)
+        else:
+            refusal = _("This reply can't be sent: more than 7 days have passed since the customer's last "
+                        "message, and the Messenger Platform allows replies only up to 7 days after it. "
+                        "You can reply once they write again.")
+        raise DomainError(refusal, "text")
     try:
         message = get_transport().send(Outgoing(
             conversation=conversation, kind="text", text=text, lane=state.lane, author="merchant",

@@ -16,6 +16,7 @@ from .errors import DomainError, NotAllowed
 from .extensions import db
 from .localized import format_datetime
 from .models import FacebookAccount, Inquiry, Order
+from .shopper_language import in_language
 from .store import get_store
 from .validation import clip
 
@@ -115,8 +116,10 @@ def answer_by_email(inquiry: Inquiry, answer: str | None, now: datetime) -> Inqu
         raise DomainError(_("An answer can have at most %(max)s characters.", max=f"{MAX_ANSWER_LENGTH:,}"),
                           "answer")
     store = get_store()
+    with in_language(inquiry.order.locale):  # the shopper's language; the answer is the merchant's
+        subject = _("Re: %(subject)s", subject=inquiry_subject(inquiry.order))
     email = mail.queue_email(
-        "inquiry_answer", inquiry.email, _("Re: %(subject)s", subject=inquiry_subject(inquiry.order)),
+        "inquiry_answer", inquiry.email, subject,
         answer, sender_name=store.name, sender_email=store.email, reply_to=store.support_email,
         order=inquiry.order,
     )

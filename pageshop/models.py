@@ -369,6 +369,9 @@ class Order(db.Model):
     country: Mapped[str] = mapped_column(String(2))
 
     currency: Mapped[str] = mapped_column(String(3), default="USD")
+    # The language the shopper checked out in: every e-mail and Messenger message about the order
+    # is written in it (pageshop.languages), whoever or whatever sends it.
+    locale: Mapped[str] = mapped_column(String(10), default="en", server_default="en")
     subtotal_cents: Mapped[int] = mapped_column(Integer)
     discount_cents: Mapped[int] = mapped_column(Integer, default=0)
     shipping_cents: Mapped[int] = mapped_column(Integer, default=0)
@@ -447,9 +450,19 @@ class OrderEvent(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(40))
+    # Before revision f020067c273c the text itself, in the language of whoever caused it; now
+    # empty for the kinds pageshop.order_events words, which it writes in the viewer's language
+    # from `params`.
     message: Mapped[str] = mapped_column(Text, default="")
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
     order: Mapped[Order] = relationship(back_populates="events")
+
+    @property
+    def text(self) -> str:
+        from .order_events import describe
+
+        return describe(self)
 
 
 # --- e-mail (S5, S8, A9) --------------------------------------------------------------
@@ -649,11 +662,14 @@ class Notification(db.Model):
 
 
 class MessageTemplate(db.Model):
-    """The merchant's customization of one notification (A7); absent means the default."""
+    """The merchant's customization of one notification in one language (A7); absent means that
+    language's default."""
 
     __tablename__ = "message_templates"
+    __table_args__ = (UniqueConstraint("event", "locale"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    event: Mapped[str] = mapped_column(String(30), unique=True)
+    event: Mapped[str] = mapped_column(String(30))
+    locale: Mapped[str] = mapped_column(String(10), default="en", server_default="en")
     body: Mapped[str] = mapped_column(Text)
     promo_note: Mapped[str] = mapped_column(Text, default="")
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)

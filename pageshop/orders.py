@@ -81,11 +81,8 @@ def fulfill_order(order: Order, carrier: str, tracking_number: str,
         "tracking_url": tracking_url,
         "fulfilled_at": now,
     })
-    order.events.append(OrderEvent(
-        kind="fulfilled", created_at=now,
-        message=_("Shipped with %(carrier)s, tracking number %(number)s",
-                  carrier=carrier, number=tracking_number),
-    ))
+    order.events.append(OrderEvent(kind="fulfilled", created_at=now,
+                                   params={"carrier": carrier, "number": tracking_number}))
     events.publish("order_fulfilled", order)
     db.session.commit()
     return order
@@ -95,8 +92,7 @@ def mark_out_for_delivery(order: Order) -> Order:
     now = clock.now()
     _advance(order, (FulfillmentStatus.FULFILLED,), FulfillmentStatus.OUT_FOR_DELIVERY,
              {"out_for_delivery_at": now})
-    order.events.append(OrderEvent(kind="out_for_delivery", created_at=now,
-                                   message=_("Out for delivery")))
+    order.events.append(OrderEvent(kind="out_for_delivery", created_at=now))
     events.publish("order_out_for_delivery", order)
     db.session.commit()
     return order
@@ -106,7 +102,7 @@ def mark_delivered(order: Order) -> Order:
     now = clock.now()
     _advance(order, (FulfillmentStatus.FULFILLED, FulfillmentStatus.OUT_FOR_DELIVERY),
              FulfillmentStatus.DELIVERED, {"delivered_at": now})
-    order.events.append(OrderEvent(kind="delivered", created_at=now, message=_("Delivered")))
+    order.events.append(OrderEvent(kind="delivered", created_at=now))
     events.publish("order_delivered", order)
     db.session.commit()
     return order
@@ -141,9 +137,12 @@ def _advance(order: Order, expected: tuple[FulfillmentStatus, ...], new_status: 
 def _refusal(current: str, wanted: str) -> str:
     if current == FulfillmentStatus.UNFULFILLED:
         return _("Fulfill this order first: it hasn't been shipped yet.")
-    if wanted == FulfillmentStatus.FULFILLED:
+    if wanted == FulfillmentStatus.FULFILLED or current == FulfillmentStatus.FULFILLED:
         return _("This order is already fulfilled.")
-    return _("This order is already %(status)s.", status=str(STATUS_LABELS[current]).lower())
+    # Whole sentences: a status label can't be lowercased into one (German nouns keep capitals).
+    if current == FulfillmentStatus.OUT_FOR_DELIVERY:
+        return _("This order is already out for delivery.")
+    return _("This order is already delivered.")
 
 
 def _canonical_carrier(carrier: str | None) -> str:

@@ -8,6 +8,7 @@ A saved reply may hold the placeholders of the message customizations (A7), in t
 from __future__ import annotations
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 
@@ -19,6 +20,7 @@ from .messenger.compose import order_values
 from .messenger.graph import stand_in_name
 from .messenger.message_templates import check_template, fill_known
 from .models import Conversation, SavedReply
+from .shopper_language import DEFAULT_LANGUAGE, in_language
 from .store import find_store
 from .validation import column_length
 
@@ -139,20 +141,22 @@ def shortcut_prefix(text: str | None) -> str | None:
     return typed
 
 
+# Translators keep the {{ placeholders }} as they are.
 DEMO_SAVED_REPLIES = (
-    ("Thanks for your order", "Hi {{ first_name }}, thanks for your order {{ order_number }}! "
-                              "We'll let you know here as soon as it ships."),
-    ("Shipping times", "Hi {{ first_name }}, orders ship within 3 business days and arrive 3 to 5 "
-                       "business days later."),
-    ("Returns", "You can return any item within 30 days of delivery. Just reply here and we'll "
-                "send you a return label."),
+    (_l("Thanks for your order"), _l("Hi {{ first_name }}, thanks for your order {{ order_number }}! "
+                                     "We'll let you know here as soon as it ships.")),
+    (_l("Shipping times"), _l("Hi {{ first_name }}, orders ship within 3 business days and arrive 3 to 5 "
+                              "business days later.")),
+    (_l("Returns"), _l("You can return any item within 30 days of delivery. Just reply here and we'll "
+                       "send you a return label.")),
 )
 
 
-def add_demo_saved_replies() -> None:
-    """A few saved replies for the demo store (`flask seed`), once."""
+def add_demo_saved_replies(language: str = DEFAULT_LANGUAGE) -> None:
+    """A few saved replies for the demo store (`flask seed`), once, in the merchant's language."""
     if db.session.scalars(db.select(SavedReply.id).limit(1)).first() is not None:
         return
-    for title, body in DEMO_SAVED_REPLIES:
-        db.session.add(SavedReply(title=title, body=body, created_at=clock.now()))
+    with in_language(language):
+        for title, body in DEMO_SAVED_REPLIES:
+            db.session.add(SavedReply(title=str(title), body=str(body), created_at=clock.now()))
     db.session.commit()

@@ -37,6 +37,7 @@ from .models import (
     product_collections,
     product_search_text,
 )
+from .shopper_language import DEFAULT_LANGUAGE, LANGUAGES
 
 DEMO_PASSWORD = "pageshop-demo"
 ADMIN_EMAIL = "merchant@example.com"
@@ -474,7 +475,8 @@ def add_generated_orders(count: int, seed: int | None = None) -> int:
                 order_lines.append({"order_id": order_id, "variant_id": variant_id,
                                     "product_title": product_title, "variant_title": variant_title,
                                     "price_cents": price, "quantity": quantity})
-            order_events.append({"order_id": order_id, "kind": "placed", "message": "Order placed",
+            # Worded when shown, in the reader's language (pageshop.order_events).
+            order_events.append({"order_id": order_id, "kind": "placed", "message": "", "params": {},
                                  "created_at": placed_at})
         insert_rows(OrderLine, order_lines)
         insert_rows(OrderEvent, order_events)
@@ -536,7 +538,10 @@ def register(app: Flask) -> None:
                   help="Add this many generated orders (for benchmarks).")
     @click.option("--conversations", "conversations", type=click.IntRange(min=1), default=None,
                   help="Add this many generated inbox conversations (for benchmarks).")
-    def seed_command(products: int | None, orders: int | None, conversations: int | None) -> None:
+    @click.option("--language", "language", type=click.Choice(LANGUAGES), default=DEFAULT_LANGUAGE,
+                  help="The language of the demo's saved replies (the merchant's).")
+    def seed_command(products: int | None, orders: int | None, conversations: int | None,
+                     language: str) -> None:
         """Load the demo store (once); --products, --orders and --conversations N add N generated
         rows of each."""
         try:
@@ -552,7 +557,7 @@ def register(app: Flask) -> None:
             store = seed_demo()
             from .saved_replies import add_demo_saved_replies
 
-            add_demo_saved_replies()
+            add_demo_saved_replies(language)
             db.session.commit()
             click.echo(f"Demo store {store.name!r} created with {len(DEMO_PRODUCTS)} products.")
             click.echo(f"Logins (password {DEMO_PASSWORD}): admin {ADMIN_EMAIL}; Facebook "

@@ -10,6 +10,7 @@ from pageshop.messenger.transport import get_transport
 from pageshop.money import format_money
 from pageshop.payments import PaymentError
 from pageshop.sessions import current_facebook_account, log_out_facebook
+from pageshop.shopper_language import current_language
 from pageshop.store import get_store
 from pageshop.templating import htmx_target, htmx_trigger_name, render_page
 from pageshop.urls import public_url, safe_next
@@ -73,6 +74,7 @@ def checkout():
                 status_url=lambda order: public_url("storefront.order_status", token=order.token),
                 facebook_account=account,
                 cart_token=None if buy_now else _cart_token(),
+                locale=current_language(),
             )
         except DomainError as exc:
             shown = exc.field in _shown_fields(form, kind)

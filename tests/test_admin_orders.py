@@ -39,7 +39,7 @@ def test_fulfil_then_out_for_delivery_then_delivered(store, make_order):
     assert order.out_for_delivery_at and order.delivered_at
     kinds = [event.kind for event in order.events]
     assert kinds == ["placed", "fulfilled", "out_for_delivery", "delivered"]
-    assert "UPS" in order.events[1].message and "1Z999AA10123456784" in order.events[1].message
+    assert "UPS" in order.events[1].text and "1Z999AA10123456784" in order.events[1].text
 
 
 def test_delivered_straight_from_fulfilled(store, make_order):

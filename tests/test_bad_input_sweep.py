@@ -93,7 +93,7 @@ KINDS = {
     "choice": {"event", "state", "status", "channel", "kind", "checkout_choice", "buy_now_destination",
                "choice", "source", "country", "currency", "action", "messenger_checkbox_state",
                "hub.mode", "published_online_store", "published_facebook", "remove_image", "remove",
-               "messenger_opt_in"},
+               "messenger_opt_in", "language"},
     "email": {"email", "support_email"},
     "next": {"next", "return_to", "tracking_url"},
     "template": {"body", "promo_note"},

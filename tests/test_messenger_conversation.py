@@ -256,7 +256,7 @@ def test_added_again_same_page_goes_on_other_page_starts_fresh(app, store, clien
 def test_placeholder_values_are_escaped_on_the_page(app, store, client, auth, make_order):
     from pageshop.messenger.message_templates import save_customization
 
-    save_customization("order_confirmation", "Hi {{ first_name }}!", "")
+    save_customization("order_confirmation", "en", "Hi {{ first_name }}!", "")
     place(make_order, first_name="<img src=x onerror=alert(1)>")
     deliver(app)
     auth.facebook_login()

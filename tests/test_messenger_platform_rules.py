@@ -558,7 +558,7 @@ def test_an_outage_longer_than_the_retry_budget_fails_the_update_with_the_truth_
 
     [notification] = notifications()
     assert notification.state == "failed"
-    assert notification.last_error.startswith("Gave up after 1 hours of tries. Last error: Messenger has not "
+    assert notification.last_error.startswith("Gave up after 1 hour of tries. Last error: Messenger has not "
                                               "been answering since ")
     tries = len(platform.send_calls)
     assert tries <= 12  # probes, not a storm

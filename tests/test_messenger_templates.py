@@ -58,7 +58,7 @@ def test_a_payload_in_the_promotional_note_is_refused_too(app, store, auth, clie
 
 
 def test_documented_placeholders_render_with_the_values(app):
-    result = preview("shipping_update",
+    result = preview("shipping_update", "en",
                      "Hi {{ first_name }}! {{ order_number }} from {{ shop_name }}: {{ tracking_number }} "
                      "{{ tracking_link }}", "10% off with THANKS")
     assert result.inside == ("Hi Alex! #1001 from Maple & Thread: 1Z999AA10123456784 "
@@ -78,15 +78,15 @@ def test_page_shows_the_default_and_saving_then_resetting(app, store, auth, clie
                                       "body": "Thanks {{ first_name }}! Order {{ order_number }} is in.",
                                       "promo_note": "Use SPRING10 for 10% off."})
     assert response.status_code == 303
-    saved = get_customization("order_confirmation")
+    saved = get_customization("order_confirmation", "en")
     assert saved.customized and saved.promo_note == "Use SPRING10 for 10% off."
     html = client.get(URL + "?event=order_confirmation").get_data(as_text=True)
     assert "Thanks Alex! Order #1001 is in.\n\nUse SPRING10 for 10% off." in html
 
     response = client.post_form(URL + "/reset?event=order_confirmation")
     assert response.status_code == 303
-    assert get_customization("order_confirmation").body == DEFAULT_BODIES["order_confirmation"]
-    assert not get_customization("order_confirmation").customized
+    assert get_customization("order_confirmation", "en").body == str(DEFAULT_BODIES["order_confirmation"])
+    assert not get_customization("order_confirmation", "en").customized
 
 
 def test_live_preview_answers_with_the_fragment_as_you_type(app, store, auth, client):

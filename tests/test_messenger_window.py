@@ -32,7 +32,7 @@ def sent():
 
 
 def test_confirmation_right_after_opt_in_is_the_customized_text_with_the_note(app, store, make_order):
-    save_customization("order_confirmation", "Thank you {{ first_name }} for {{ order_number }}!",
+    save_customization("order_confirmation", "en", "Thank you {{ first_name }} for {{ order_number }}!",
                        "Follow us for 10% off your next order.")
     place(make_order)
     conversation = db.session.scalars(db.select(Conversation)).one()
@@ -44,7 +44,7 @@ def test_confirmation_right_after_opt_in_is_the_customized_text_with_the_note(ap
 
 
 def test_shipping_update_three_days_later_is_the_utility_wording(app, store, make_order):
-    save_customization("shipping_update", "Yay {{ first_name }}! {{ tracking_number }}", "PROMO CODE")
+    save_customization("shipping_update", "en", "Yay {{ first_name }}! {{ tracking_number }}", "PROMO CODE")
     order = place(make_order)
     deliver(app)
     clock.advance(timedelta(days=3))

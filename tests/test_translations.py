@@ -148,10 +148,16 @@ def test_a_compiled_catalog_changes_what_the_app_says(tmp_path):
         write_mo(file, catalog)
     app = create_app({"TESTING": True, "SECRET_KEY": "test", "SQLALCHEMY_DATABASE_URI": "sqlite://",
                       "BABEL_TRANSLATION_DIRECTORIES": str(tmp_path / "translations")})
+    from pageshop.extensions import babel
+
     with app.test_request_context():
-        with force_locale("de"):
-            assert gettext("Add to cart") == "In den Warenkorb"
-        assert gettext("Add to cart") == "Add to cart"
+        babel.domain_instance.cache.clear()  # Flask-Babel keeps one catalog per language per process
+        try:
+            with force_locale("de"):
+                assert gettext("Add to cart") == "In den Warenkorb"
+            assert gettext("Add to cart") == "Add to cart"
+        finally:
+            babel.domain_instance.cache.clear()  # this one-message catalog is no other test's
 
 
 def test_the_app_reads_catalogs_from_the_translations_folder():
@@ -162,3 +168,136 @@ def test_the_app_reads_catalogs_from_the_translations_folder():
     directories = [os.path.realpath(d) for d in app.extensions["babel"].translation_directories]
     assert os.path.join(ROOT, "translations") in directories, (
         "set BABEL_TRANSLATION_DIRECTORIES to the project's translations/ folder in the config")
+
+
+# --- the catalog is complete (issue 14) ---------------------------------------------------------
+
+PO_PATH = os.path.join(ROOT, "translations", "de", "LC_MESSAGES", "messages.po")
+
+
+@pytest.fixture(scope="module")
+def extracted_keys() -> dict[tuple[str | None, str], str]:
+    """(context, msgid) -> where one was found, extracted in memory as `make messages` does."""
+    method_map, options_map = _method_map()
+    found: dict[tuple[str | None, str], str] = {}
+    for directory in ("pageshop", "storefront", "admin", "templates"):
+        for filename, lineno, message, _comments, context in extract_from_dir(
+                os.path.join(ROOT, directory), method_map=_relative(method_map, directory),
+                options_map=_relative_options(options_map, directory), keywords=KEYWORDS):
+            msgid = message[0] if isinstance(message, tuple) else message
+            if msgid:
+                found.setdefault((context, msgid), f"{directory}/{filename}:{lineno}")
+    return found
+
+
+@pytest.fixture(scope="module")
+def german():
+    with open(PO_PATH, "rb") as file:
+        return read_po(file, locale="de")
+
+
+def _translated(message) -> bool:
+    strings = message.string if isinstance(message.string, (list, tuple)) else [message.string]
+    return all(strings) and len(strings) == (2 if message.pluralizable else 1)
+
+
+def test_the_german_catalog_has_every_message_the_code_and_templates_use(extracted_keys, german):
+    missing = [f"{where}: {msgid!r}" + (f" (context {context!r})" if context else "")
+               for (context, msgid), where in sorted(extracted_keys.items(), key=lambda item: item[1])
+               if german.get(msgid, context=context) is None]
+    assert not missing, f"{len(missing)} msgids not in messages.po (append them at its end):\n" + "\n".join(missing)
+
+
+def test_the_german_catalog_has_no_untranslated_or_fuzzy_message(german):
+    untranslated = [repr(m.id) for m in german if m.id and not _translated(m)]
+    fuzzy = [repr(m.id) for m in german if m.id and m.fuzzy]
+    assert not untranslated, "untranslated:\n" + "\n".join(untranslated)
+    assert not fuzzy, "fuzzy:\n" + "\n".join(fuzzy)
+
+
+def test_german_translations_keep_the_placeholders(german):
+    """A translation with a placeholder missing or misspelt fails (or loses the value) at runtime."""
+    from babel.messages.checkers import python_format
+
+    broken = []
+    for message in german:
+        if not message.id or not message.python_format:
+            continue
+        try:
+            python_format(german, message)
+        except Exception as exc:  # babel's TranslationError
+            broken.append(f"{message.id!r}: {exc}")
+    assert not broken, "\n".join(broken)
+
+
+# --- no template holds text that is not marked for translation ---------------------------------
+
+# Text a template may write as it is, and why.
+UNTRANSLATED_ALLOWED = {
+    "Pageshop": "the product's name",
+    "htmx": "a library's name",
+    "Messenger": "Meta's product name, the same in German",
+    "Facebook": "Meta's product name",
+    "Aa": "Messenger's composer placeholder, the same in every language",
+    "facebook": "Facebook's wordmark in the page's header: a logo, not a word",
+}
+_TAG = re.compile(r"<!--.*?-->|<(script|style)\b.*?</\1\s*>|<[^<>]*>", re.S)
+_LABELLING_ATTRIBUTE = re.compile(r'\b(?:aria-label|title|placeholder|alt)="([^"\x00]*)"')
+_ENTITY = re.compile(r"&(?:[a-zA-Z]+|#\d+|#x[0-9a-fA-F]+);")
+_LETTER = re.compile(r"[^\W\d_]")
+_PUNCTUATION = re.compile(r"[^\w\s]")
+
+
+def _template_texts(env, source: str, html: bool) -> list[str]:
+    """The template's own text (outside tags, or in a labelling attribute) that has a letter in it:
+    what a person reads and a translator never saw. Jinja's parser gives the template data; every
+    expression, tag and {% trans %} block becomes a separator."""
+    from jinja2 import nodes
+
+    tree = env.parse(source)
+    # A block that fills an attribute (`{% block body_class %}admin{% endblock %}`) is no text.
+    attribute_blocks = {id(output) for block in tree.find_all(nodes.Block) if block.name.endswith("_class")
+                        for output in block.find_all(nodes.Output)}
+    parts = []
+    for output in tree.find_all(nodes.Output):
+        if id(output) in attribute_blocks:
+            continue
+        for node in output.nodes:
+            parts.append(node.data if isinstance(node, nodes.TemplateData) else "\x00")
+        parts.append("\x00")
+    data = "".join(parts)
+    texts = []
+    if html:
+        for tag in _TAG.finditer(data):
+            texts += _LABELLING_ATTRIBUTE.findall(tag.group(0))
+        data = _TAG.sub("\x00", data)
+    texts += _ENTITY.sub(" ", data).split("\x00")
+    texts = [" ".join(_ENTITY.sub(" ", text).split()) for text in texts]
+    return [text for text in texts
+            if _LETTER.search(text) and _PUNCTUATION.sub("", text).strip() not in UNTRANSLATED_ALLOWED]
+
+
+def test_the_template_text_scan_finds_bare_text():
+    from pageshop import create_app
+
+    env = create_app({"TESTING": True, "SECRET_KEY": "test", "SQLALCHEMY_DATABASE_URI": "sqlite://"}).jinja_env
+    source = ('<p class="x">Your order</p> <a href="{{ url }}" title="Open it">{{ _("Shop") }}</a> · '
+              '{% trans %}Cart{% endtrans %} <b>{{ n }} items</b> &nbsp;&mdash; <span>Pageshop</span>'
+              '<script>var a = "b";</script>')
+    assert _template_texts(env, source, html=True) == ["Open it", "Your order", "items"]
+
+
+def test_no_template_holds_text_not_marked_for_translation():
+    from pageshop import create_app
+
+    env = create_app({"TESTING": True, "SECRET_KEY": "test", "SQLALCHEMY_DATABASE_URI": "sqlite://"}).jinja_env
+    offenders = []
+    for folder, _dirs, files in os.walk(os.path.join(ROOT, "templates")):
+        for name in sorted(files):
+            if not name.endswith((".html", ".txt")):
+                continue
+            path = os.path.join(folder, name)
+            with open(path, encoding="utf-8") as file:
+                texts = _template_texts(env, file.read(), html=name.endswith(".html"))
+            offenders += [f"{os.path.relpath(path, ROOT)}: {text!r}" for text in texts]
+    assert not offenders, "text outside _() or {% trans %}:\n" + "\n".join(offenders)

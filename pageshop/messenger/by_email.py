@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 
 from .. import mail
 from ..models import Notification, NotificationState, OrderEvent, Store
+from ..shopper_language import in_language
 from .compose import order_status_url
 from .message_templates import EVENT_LABELS
 from .transport import Outgoing
@@ -21,19 +22,21 @@ def send_by_email_instead(notification: Notification, outgoing: Outgoing, store:
     from ..checkout import confirmation_sender
 
     order = notification.order
-    update = str(EVENT_LABELS[notification.event])
     sender_name, sender_email = confirmation_sender(store, order, current_app.config["FACEBOOK_MAIL_SENDER"])
-    # Rendered without a request (the worker): the template's own values only.
-    body = current_app.jinja_env.get_template("email/order_update.txt").render(
-        order=order, store=store, text=outgoing.text, status_url=order_status_url(order))
+    # Rendered without a request (the worker): the template's own values only, in the order's
+    # language (the outgoing text was composed in it too).
+    with in_language(order.locale):
+        body = current_app.jinja_env.get_template("email/order_update.txt").render(
+            order=order, store=store, text=outgoing.text, status_url=order_status_url(order))
+        subject = _("Order %(number)s: %(update)s", number=order.name,
+                    update=EVENT_LABELS[notification.event])
     mail.queue_email(
-        "order_update", order.email, _("Order %(number)s: %(update)s", number=order.name, update=update),
+        "order_update", order.email, subject,
         body, sender_name=sender_name, sender_email=sender_email,
         reply_to=store.support_email if store is not None and order.checkout == "store" else None,
         order=order, dedupe_key=f"messenger-by-email:{notification.id}",
     )
-    order.events.append(OrderEvent(kind="messenger_by_email", message=_(
-        "%(update)s sent by e-mail: Messenger can reach this shopper again once they reply.", update=update)))
+    order.events.append(OrderEvent(kind="messenger_by_email", params={"event": notification.event}))
     notification.state = NotificationState.EMAILED
     notification.lane = None
     notification.skipped_reason = _("Messenger can reach this shopper again once they reply: sent by e-mail instead.")

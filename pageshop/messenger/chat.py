@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
+from flask_babel import pgettext
 
 from ..catalog import search_facebook_products
 from ..errors import DomainError
@@ -38,7 +39,9 @@ def quick_reply_label(choice: str) -> str:
 
 def quick_reply_short_label(choice: str) -> str | None:
     """The Messenger apps cut a quick reply's title after 20 characters: the words for them."""
-    return {"turn_off": _("Turn off updates"), "keep": _("Keep updates")}.get(choice)
+    # At most 20 characters (MAX_QUICK_REPLY_TITLE), in every language.
+    return {"turn_off": pgettext("Messenger quick reply, at most 20 characters", "Turn off updates"),
+            "keep": pgettext("Messenger quick reply, at most 20 characters", "Keep updates")}.get(choice)
 
 
 @dataclass

@@ -11,7 +11,7 @@ from datetime import datetime
 from ..extensions import db
 from ..models import Conversation, Notification, Order, OrderLine, Product, Store, Variant
 from ..urls import public_url as absolute_url
-from .message_templates import UTILITY_BODIES, get_customization, inside_text, render_text
+from .message_templates import get_customization, inside_text, render_text, utility_body
 from .transport import Outgoing
 from .window import messaging_window_open
 
@@ -35,21 +35,22 @@ def order_values(order: Order, store: Store | None) -> dict[str, str]:
 
 def compose_notification(notification: Notification, conversation: Conversation, store: Store | None,
                          now: datetime, outside_window: bool = False) -> Outgoing:
-    """The update as the window allows it; `outside_window` when the Platform said it's closed."""
+    """The update as the window allows it; `outside_window` when the Platform said it's closed.
+    Written in the order's language, with the merchant's text for that language."""
     order = notification.order
     event = notification.event
     values = order_values(order, store)
     payload = notification_payload(order, event)
     if not outside_window and messaging_window_open(conversation.last_customer_action_at, now):
-        custom = get_customization(event)
+        custom = get_customization(event, order.locale)
         text, lane = inside_text(custom.body, custom.promo_note, values), "UPDATE"
         # A receipt template has no room for words: the graph transport sends the merchant's own
         # text for it as a message of its own.
         payload["customized"] = custom.customized
     else:
-        text, lane = render_text(UTILITY_BODIES[event], values), "UTILITY"
+        text, lane = render_text(utility_body(event, order.locale), values), "UTILITY"
     return Outgoing(conversation=conversation, kind=KINDS[event], text=text, lane=lane,
-                    payload=payload, notification_id=notification.id)
+                    payload=payload, notification_id=notification.id, locale=order.locale)
 
 
 def notification_payload(order: Order, event: str) -> dict:

@@ -26,12 +26,14 @@ import socket
 import urllib.error
 import urllib.parse
 import urllib.request
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import update
 
 from .. import clock
@@ -46,6 +48,7 @@ from ..models import (
     Subscription,
     shown_variant_title,
 )
+from ..shopper_language import DEFAULT_LANGUAGE, in_language, language_of, plural_count
 from ..validation import clip
 from .chat import quick_reply_short_label
 from .conversations import insert_once
@@ -213,9 +216,10 @@ class GraphClient:
 
     def _no_answer(self) -> SendError:
         # The request went out: the Platform may have sent the message. Not resent blind.
-        return SendError(_("The Messenger Platform didn't answer within %(seconds)s seconds.",
-                           seconds=f"{self.timeout:g}"), transient=True, platform_wide=True,
-                         unknown_outcome=True)
+        return SendError(ngettext("The Messenger Platform didn't answer within %(seconds)s second.",
+                                  "The Messenger Platform didn't answer within %(seconds)s seconds.",
+                                  plural_count(self.timeout), seconds=f"{self.timeout:g}"),
+                         transient=True, platform_wide=True, unknown_outcome=True)
 
     def request(self, method: str, path: str, body: dict | None = None,
                 params: dict[str, str] | None = None) -> dict:
@@ -339,7 +343,7 @@ def receipt_payload(outgoing: Outgoing) -> dict:
         payload["address"] = {k: v for k, v in address.items() if v}
         payload["address"].setdefault("street_1", "-")
     if data.get("discount_cents"):
-        payload["adjustments"] = [{"name": data.get("discount_code") or "Discount",
+        payload["adjustments"] = [{"name": data.get("discount_code") or _("Discount"),
                                    "amount": _amount(data["discount_cents"])}]
     return payload
 
@@ -391,8 +395,11 @@ def utility_template(outgoing: Outgoing) -> dict:
     config = current_app.config
     parameters = [{"type": "text", "parameter_name": key, "text": str(data.get(key) or "-")}
                   for key in UTILITY_PARAMETERS[event]]
-    return {"name": config[f"MESSENGER_UTILITY_TEMPLATE_{event.upper()}"],
-            "language": {"code": config["MESSENGER_UTILITY_TEMPLATE_LANGUAGE"]},
+    # The template approved in the order's language: MESSENGER_UTILITY_TEMPLATE_..._DE for German.
+    language = language_of(outgoing.locale)
+    suffix = "" if language == DEFAULT_LANGUAGE else "_" + language.upper()
+    return {"name": config[f"MESSENGER_UTILITY_TEMPLATE_{event.upper()}{suffix}"],
+            "language": {"code": config[f"MESSENGER_UTILITY_TEMPLATE_LANGUAGE{suffix}"]},
             "components": [{"type": "body", "parameters": parameters}]}
 
 
@@ -407,17 +414,20 @@ def build_request(outgoing: Outgoing, recipient: dict, metadata: str | None = No
     body: dict[str, Any] = {"recipient": recipient, "messaging_type": LANE_MESSAGING_TYPES[lane]}
     if lane == "HUMAN_AGENT":
         body["tag"] = "HUMAN_AGENT"
-    if lane == "UTILITY":
-        message: dict[str, Any] = {"template": utility_template(outgoing)}
-    elif outgoing.kind == "receipt":
-        message = {"attachment": {"type": "template", "payload": receipt_payload(outgoing)}}
-    elif outgoing.kind == "product_cards" and (outgoing.payload or {}).get("cards"):
-        message = {"attachment": {"type": "template", "payload": generic_payload(outgoing)}}
-    else:
-        message = {"text": (outgoing.text or " ")[:MAX_TEXT]}
-        replies = quick_replies(outgoing) if outgoing.kind == "quick_replies" else []
-        if replies:
-            message["quick_replies"] = replies
+    # The words the message adds (the receipt's "Card", buttons, short labels) are in the
+    # shopper's language, like its text.
+    with in_language(outgoing.locale) if outgoing.locale else nullcontext():
+        if lane == "UTILITY":
+            message: dict[str, Any] = {"template": utility_template(outgoing)}
+        elif outgoing.kind == "receipt":
+            message = {"attachment": {"type": "template", "payload": receipt_payload(outgoing)}}
+        elif outgoing.kind == "product_cards" and (outgoing.payload or {}).get("cards"):
+            message = {"attachment": {"type": "template", "payload": generic_payload(outgoing)}}
+        else:
+            message = {"text": (outgoing.text or " ")[:MAX_TEXT]}
+            replies = quick_replies(outgoing) if outgoing.kind == "quick_replies" else []
+            if replies:
+                message["quick_replies"] = replies
     if metadata:
         message["metadata"] = metadata[:MAX_METADATA]
     body["message"] = message
@@ -649,7 +659,8 @@ class GraphTransport(Transport):
         part of; stored with the receipt (one message in our conversation, as with `local`). The
         receipt is what counts: if the text fails it is logged and the notification stays sent,
         since a retry would send the receipt twice."""
-        text = Outgoing(conversation=receipt.conversation, kind="text", text=receipt.text, lane="UPDATE")
+        text = Outgoing(conversation=receipt.conversation, kind="text", text=receipt.text, lane="UPDATE",
+                        locale=receipt.locale)
         try:
             answer = client.request("POST", f"{self.page_id}/messages",
                                     build_request(text, recipient, metadata_for(receipt.notification_id, "text")))

@@ -19,6 +19,7 @@ from .. import clock
 from ..errors import DomainError
 from ..extensions import db
 from ..models import NOTIFICATION_EVENTS, MessageTemplate
+from ..shopper_language import LANGUAGES, in_language, language_of
 
 PLACEHOLDERS = ("order_number", "first_name", "tracking_number", "tracking_link", "shop_name")
 # `{first_name}` (one brace each side) is plain text to Jinja: the shopper would get the braces.
@@ -33,24 +34,28 @@ EVENT_LABELS = {
     "delivered": _l("Delivered"),
 }
 
+# The defaults, in each language of the catalog (a merchant's customization is per language too).
+# Translators keep the {{ placeholders }} as they are.
 DEFAULT_BODIES = {
-    "order_confirmation": "Hi {{ first_name }}, thanks for your order {{ order_number }} from "
-                          "{{ shop_name }}! We'll send you a message here when it ships.",
-    "shipping_update": "Good news, {{ first_name }}: your order {{ order_number }} is on its way! "
-                       "Tracking number: {{ tracking_number }}. Follow it here: {{ tracking_link }}",
-    "out_for_delivery": "Your order {{ order_number }} is out for delivery today, {{ first_name }}.",
-    "delivered": "Your order {{ order_number }} was delivered. Thank you for shopping with "
-                 "{{ shop_name }}, {{ first_name }}!",
+    "order_confirmation": _l("Hi {{ first_name }}, thanks for your order {{ order_number }} from "
+                             "{{ shop_name }}! We'll send you a message here when it ships."),
+    "shipping_update": _l("Good news, {{ first_name }}: your order {{ order_number }} is on its way! "
+                          "Tracking number: {{ tracking_number }}. Follow it here: {{ tracking_link }}"),
+    "out_for_delivery": _l("Your order {{ order_number }} is out for delivery today, {{ first_name }}."),
+    "delivered": _l("Your order {{ order_number }} was delivered. Thank you for shopping with "
+                    "{{ shop_name }}, {{ first_name }}!"),
 }
 
-# The approved utility-message templates: the standard wording, never customized (M4).
+# The approved utility-message templates: the standard wording, never customized (M4). One
+# template is approved per language (MESSENGER_UTILITY_TEMPLATE_NAME_DE ...); its wording is this
+# text's translation.
 UTILITY_BODIES = {
-    "order_confirmation": "Order {{ order_number }} confirmed. Hi {{ first_name }}, {{ shop_name }} "
-                          "received your order and will let you know when it ships.",
-    "shipping_update": "Order {{ order_number }} has shipped. Tracking number: {{ tracking_number }}. "
-                       "Track your package: {{ tracking_link }}",
-    "out_for_delivery": "Order {{ order_number }} is out for delivery.",
-    "delivered": "Order {{ order_number }} has been delivered.",
+    "order_confirmation": _l("Order {{ order_number }} confirmed. Hi {{ first_name }}, {{ shop_name }} "
+                             "received your order and will let you know when it ships."),
+    "shipping_update": _l("Order {{ order_number }} has shipped. Tracking number: {{ tracking_number }}. "
+                          "Track your package: {{ tracking_link }}"),
+    "out_for_delivery": _l("Order {{ order_number }} is out for delivery."),
+    "delivered": _l("Order {{ order_number }} has been delivered."),
 }
 
 SAMPLE_VALUES = {
@@ -68,6 +73,7 @@ _env = ImmutableSandboxedEnvironment(autoescape=False, undefined=StrictUndefined
 @dataclass(frozen=True)
 class Customization:
     event: str
+    language: str
     body: str
     promo_note: str
     customized: bool
@@ -79,11 +85,30 @@ def check_event(event: str) -> str:
     return event
 
 
-def get_customization(event: str) -> Customization:
-    saved = db.session.scalars(db.select(MessageTemplate).filter_by(event=event)).first()
+def check_language(language: str) -> str:
+    if language not in LANGUAGES:
+        raise DomainError(_("Choose the language of the text."), "language")
+    return language
+
+
+def default_body(event: str, language: str) -> str:
+    with in_language(language):
+        return str(DEFAULT_BODIES[event])
+
+
+def utility_body(event: str, language: str) -> str:
+    """The approved template's wording in `language`."""
+    with in_language(language):
+        return str(UTILITY_BODIES[event])
+
+
+def get_customization(event: str, language: str) -> Customization:
+    """The merchant's text of `event` in `language`, or that language's default."""
+    language = language_of(language)
+    saved = db.session.scalars(db.select(MessageTemplate).filter_by(event=event, locale=language)).first()
     if saved is None:
-        return Customization(event, DEFAULT_BODIES[event], "", False)
-    return Customization(event, saved.body, saved.promo_note or "", True)
+        return Customization(event, language, default_body(event, language), "", False)
+    return Customization(event, language, saved.body, saved.promo_note or "", True)
 
 
 def check_template(source: str, field: str) -> None:
@@ -168,11 +193,12 @@ def clean(event: str, body: str, promo_note: str) -> tuple[str, str]:
     return body, promo_note
 
 
-def save_customization(event: str, body: str, promo_note: str) -> MessageTemplate:
+def save_customization(event: str, language: str, body: str, promo_note: str) -> MessageTemplate:
+    check_language(language)
     body, promo_note = clean(event, body, promo_note)
-    saved = db.session.scalars(db.select(MessageTemplate).filter_by(event=event)).first()
+    saved = db.session.scalars(db.select(MessageTemplate).filter_by(event=event, locale=language)).first()
     if saved is None:
-        saved = MessageTemplate(event=event, body=body)
+        saved = MessageTemplate(event=event, locale=language, body=body)
         db.session.add(saved)
     saved.body = body
     saved.promo_note = promo_note
@@ -181,9 +207,12 @@ def save_customization(event: str, body: str, promo_note: str) -> MessageTemplat
     return saved
 
 
-def reset_customization(event: str) -> None:
+def reset_customization(event: str, language: str) -> None:
+    """Back to the default text in `language`; the other languages keep theirs."""
     check_event(event)
-    db.session.execute(db.delete(MessageTemplate).where(MessageTemplate.event == event))
+    check_language(language)
+    db.session.execute(db.delete(MessageTemplate).where(MessageTemplate.event == event,
+                                                        MessageTemplate.locale == language))
     db.session.commit()
 
 
@@ -193,11 +222,11 @@ class Preview:
     outside: str
 
 
-def preview(event: str, body: str, promo_note: str) -> Preview:
-    """Both forms of the message with sample values, as the shopper would read them."""
+def preview(event: str, language: str, body: str, promo_note: str) -> Preview:
+    """Both forms of the message with sample values, as a shopper of `language` would read them."""
     body, promo_note = clean(event, body, promo_note)
     return Preview(inside=inside_text(body, promo_note, SAMPLE_VALUES),
-                   outside=render_text(UTILITY_BODIES[event], SAMPLE_VALUES))
+                   outside=render_text(utility_body(event, language), SAMPLE_VALUES))
 
 
 def inside_text(body: str, promo_note: str, values: dict[str, str]) -> str:

@@ -34,6 +34,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import exists, func, or_, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import aliased
@@ -42,6 +43,7 @@ from .. import clock, worker
 from ..errors import NotAllowed
 from ..extensions import db
 from ..models import Conversation, Message, Notification, NotificationState, Store, SubscriptionState
+from ..shopper_language import plural_count
 from . import pause
 from .by_email import send_by_email_instead
 from .compose import compose_notification
@@ -192,7 +194,8 @@ def give_up_after_budget() -> int:
     if db.session.scalars(db.select(Notification.id).where(*spent).limit(1)).first() is None:
         _rollback()
         return 0
-    hours = f"{float(current_app.config['MESSENGER_RETRY_BUDGET_SECONDS']) / 3600:g}"
+    budget_hours = float(current_app.config["MESSENGER_RETRY_BUDGET_SECONDS"]) / 3600
+    hours = f"{budget_hours:g}"
     paused = pause.current()
     count = 0
     for notification in db.session.scalars(db.select(Notification).where(*spent)):
@@ -203,8 +206,10 @@ def give_up_after_budget() -> int:
             error = notification.last_error
         notification.state = State.FAILED
         notification.next_attempt_at = None
-        notification.last_error = _("Gave up after %(hours)s hours of tries. Last error: %(error)s "
-                                    "Use \"Retry\" to try again.", hours=hours, error=error)
+        notification.last_error = ngettext(
+            "Gave up after %(hours)s hour of tries. Last error: %(error)s Use \"Retry\" to try again.",
+            "Gave up after %(hours)s hours of tries. Last error: %(error)s Use \"Retry\" to try again.",
+            plural_count(budget_hours), hours=hours, error=error)
         count += 1
     db.session.commit()
     return count

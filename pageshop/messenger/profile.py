@@ -8,7 +8,9 @@ from __future__ import annotations
 import click
 from flask import Flask, current_app
 from flask_babel import gettext as _
+from flask_babel import pgettext
 
+from ..shopper_language import DEFAULT_LANGUAGE, LANGUAGES, MESSENGER_LANGUAGE_CODES, in_language
 from .graph import GraphClient
 from .transport import SendError
 
@@ -16,20 +18,37 @@ FIELDS = ("get_started", "persistent_menu")
 GET_STARTED_PAYLOAD = "get_started"
 
 
-def wanted_profile() -> dict:
-    from .chat import menu_label
+# A menu item's title has at most 30 characters; the help page's "Einstellungen für
+# Bestellupdates" has 32, so the menu has words of its own.
+MAX_MENU_TITLE = 30
 
-    return {
-        "get_started": {"payload": GET_STARTED_PAYLOAD},
-        "persistent_menu": [{
-            "locale": "default",
+
+def menu_title(choice: str) -> str:
+    return {"order_update_settings": pgettext("Messenger persistent menu, at most 30 characters",
+                                             "Order update settings"),
+            "search_products": pgettext("Messenger persistent menu, at most 30 characters",
+                                        "Search products")}[choice]
+
+
+def _menu(messenger_locale: str, language: str) -> dict:
+    with in_language(language):
+        return {
+            "locale": messenger_locale,
             "composer_input_disabled": False,
             "call_to_actions": [
-                {"type": "postback", "title": str(menu_label(choice)), "payload": choice}
+                {"type": "postback", "title": menu_title(choice)[:MAX_MENU_TITLE], "payload": choice}
                 for choice in ("order_update_settings", "search_products")
             ],
-        }],
-    }
+        }
+
+
+def wanted_profile() -> dict:
+    """English for everyone ("default"), and each other language for people whose Facebook is set
+    to it (de_DE)."""
+    menus = [_menu("default", DEFAULT_LANGUAGE)]
+    menus += [_menu(MESSENGER_LANGUAGE_CODES[language], language)
+              for language in LANGUAGES if language != DEFAULT_LANGUAGE]
+    return {"get_started": {"payload": GET_STARTED_PAYLOAD}, "persistent_menu": menus}
 
 
 def _normalized(profile: dict) -> dict:

@@ -33,6 +33,9 @@ class Outgoing:
     notification_id: int | None = None
     # Graph transport: {"id": psid} or {"user_ref": ...}; None means the conversation's PSID.
     recipient: dict[str, str] | None = None
+    # The shopper's language ("en", "de"): the order's, for messages about an order. None: the
+    # language of the moment (a reply in the shopper's own request).
+    locale: str | None = None
 
 
 class SendError(Exception):

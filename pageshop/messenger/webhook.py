@@ -44,6 +44,7 @@ from ..models import (
     WebhookDelivery,
     WebhookReceipt,
 )
+from ..shopper_language import in_language
 from .conversations import clean_text, record_customer_action, record_incoming
 from .graph import (
     Scrubber,
@@ -381,8 +382,22 @@ def refresh_profile(conversation: Conversation) -> None:
         conversation.picture_url = profile["picture_url"][:1000]
 
 
+def shopper_language(conversation: Conversation) -> str | None:
+    """The language of the person's latest order: the webhook has no request to tell theirs."""
+    from ..inbox import latest_order
+
+    order = latest_order(conversation)
+    return order.locale if order is not None else None
+
+
 def _choose(conversation: Conversation, choice: str, label: str, mid: str | None, at: datetime | None = None,
             answer: bool = True) -> None:
+    with in_language(shopper_language(conversation)):
+        _choose_in_language(conversation, choice, label, mid, at, answer)
+
+
+def _choose_in_language(conversation: Conversation, choice: str, label: str, mid: str | None,
+                        at: datetime | None, answer: bool) -> None:
     from .chat import STOP_SEARCH, menu_label, quick_reply_label, stop_search
 
     page = conversation.page
@@ -442,7 +457,8 @@ def turn_off_for_psid(conversation: Conversation) -> int:
 def _answer_search(conversation: Conversation, query: str) -> None:
     from .chat import search_reply
 
-    _reply(conversation, *search_reply(conversation, query))
+    with in_language(shopper_language(conversation)):
+        _reply(conversation, *search_reply(conversation, query))
 
 
 def _reply(conversation: Conversation, text: str, kind: str = "text", payload: dict | None = None) -> None:
