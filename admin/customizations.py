@@ -13,7 +13,7 @@ from pageshop.messenger.message_templates import (
     save_customization,
 )
 from pageshop.models import NOTIFICATION_EVENTS
-from pageshop.shopper_language import LANGUAGE_NAMES, LANGUAGES, current_language
+from pageshop.shopper_language import LANGUAGES, current_language
 from pageshop.templating import render_page
 
 from . import bp
@@ -54,7 +54,7 @@ def _render(form: CustomizationForm, event: str, language: str, status: int = 20
     except DomainError as exc:
         shown, preview_error = None, exc.message
     context = dict(form=form, event=event, events=NOTIFICATION_EVENTS, event_labels=EVENT_LABELS,
-                   language=language, languages=LANGUAGES, language_names=LANGUAGE_NAMES,
+                   text_language=language,
                    customized=customization.customized, shown=shown, preview_error=preview_error,
                    placeholders=placeholder_list(), reset_form=TokenForm())
     return render_page(TEMPLATE, {"preview": "preview"}, status=status, **context)
@@ -83,7 +83,7 @@ def save_messenger_customization():
                 add_error(form, exc.field, exc.message)
         else:
             flash(_("%(message)s (%(language)s) saved.", message=EVENT_LABELS[event],
-                    language=LANGUAGE_NAMES[language]), "success")
+                    language=LANGUAGES[language]), "success")
             return redirect(url_for("admin.messenger_customizations", event=event, language=language),
                             code=303)
     return _render(form, event, language, 422)
@@ -111,5 +111,5 @@ def reset_messenger_customization():
             flash(exc.message, "error")
         else:
             flash(_("%(message)s (%(language)s) is back to the default text.", message=EVENT_LABELS[event],
-                    language=LANGUAGE_NAMES[language]), "success")
+                    language=LANGUAGES[language]), "success")
     return redirect(url_for("admin.messenger_customizations", event=event, language=language), code=303)

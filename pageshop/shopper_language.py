@@ -8,11 +8,8 @@ from contextlib import contextmanager
 
 from flask_babel import force_locale, get_locale
 
-# The languages the catalog has, English (the source) first.
-LANGUAGES = ("en", "de")
-DEFAULT_LANGUAGE = "en"
-# Each language named in itself, as language switches do: not translated.
-LANGUAGE_NAMES = {"en": "English", "de": "Deutsch"}
+from .languages import DEFAULT_LANGUAGE, LANGUAGES
+
 # Messenger's names for them: a utility-message template is approved per language.
 MESSENGER_LANGUAGE_CODES = {"en": "en_US", "de": "de_DE"}
 
