@@ -476,7 +476,7 @@ def add_generated_orders(count: int, seed: int | None = None) -> int:
                                     "product_title": product_title, "variant_title": variant_title,
                                     "price_cents": price, "quantity": quantity})
             # Worded when shown, in the reader's language (pageshop.order_events).
-            order_events.append({"order_id": order_id, "kind": "placed", "message": "", "params": {},
+            order_events.append({"order_id": order_id, "kind": "placed", "message": "",
                                  "created_at": placed_at})
         insert_rows(OrderLine, order_lines)
         insert_rows(OrderEvent, order_events)
