@@ -162,7 +162,7 @@ def test_german_inbox_with_saved_replies_customizations_and_the_language_switch(
     expect(merchant.get_by_role("list", name="Nachrichten")).to_contain_text("Wann wird meine Bestellung")
     merchant.get_by_label("Gespeicherte Antworten").select_option(label="Danke für Ihre Bestellung")
     merchant.get_by_role("button", name="Einfügen").click()
-    reply_box = merchant.get_by_label("Antworten", exact=True)
+    reply_box = merchant.get_by_label("Antwort", exact=True)
     expect(reply_box).to_have_value("Vielen Dank, Alex! Sie wird morgen verschickt.")
     merchant.get_by_role("button", name="Antworten", exact=True).click()
     expect(reply_box).to_have_value("")
