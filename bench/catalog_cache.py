@@ -28,11 +28,11 @@ from catalog_scale import (  # noqa: E402
     Row,
     _last_shop_page,
     bench_app,
+    benched_databases,
     database_for,
     db_engine_dispose,
     fetch,
     load,
-    postgres_server,
 )
 
 PAGES = [
@@ -209,14 +209,7 @@ def main() -> None:
                 continue
             env = dict(env, REDIS_URL=redis_url, CACHE_REDIS_URL=redis_url)
         caches.append((label, env))
-    wanted = {name.strip().lower() for name in args.databases.split(",")}
-    databases = [("SQLite", None)] if "sqlite" in wanted else []
-    if "postgresql" in wanted:
-        server = postgres_server()
-        if server:
-            databases.append(("PostgreSQL", server))
-        else:
-            print("(PostgreSQL not reachable: set BENCH_DATABASE_URL=postgresql://... to measure it)")
+    databases = benched_databases(args.databases)
     tool = "wrk" if shutil.which("wrk") else "a threaded Python client"
     print(f"Catalog pages for a visitor without a session: gunicorn -w 2, {args.connections} connections "
           f"from {tool}, {args.seconds:g} s per page.")

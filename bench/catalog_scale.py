@@ -161,6 +161,20 @@ def _make_url(url: str):
     return make_url(_driver_url(url))
 
 
+def benched_databases(option: str) -> list[tuple[str, str | None]]:
+    """The databases named by --databases ("sqlite,postgresql"), each with its server (None for
+    SQLite); PostgreSQL only when one answers."""
+    wanted = {name.strip().lower() for name in option.split(",")}
+    databases = [("SQLite", None)] if "sqlite" in wanted else []
+    if "postgresql" in wanted:
+        server = postgres_server()
+        if server:
+            databases.append(("PostgreSQL", server))
+        else:
+            print("(PostgreSQL not reachable: set BENCH_DATABASE_URL=postgresql://... to measure it)")
+    return databases
+
+
 def postgres_server() -> str | None:
     """BENCH_DATABASE_URL, or the development machine's PostgreSQL when it answers."""
     url = os.environ.get("BENCH_DATABASE_URL")
@@ -524,16 +538,7 @@ def main() -> None:
         return
 
     sizes = [int(size) for size in args.sizes.split(",") if size.strip()]
-    wanted = {name.strip().lower() for name in args.databases.split(",")}
-    databases = []
-    if "sqlite" in wanted:
-        databases.append(("SQLite", None))
-    if "postgresql" in wanted:
-        server = postgres_server()
-        if server:
-            databases.append(("PostgreSQL", server))
-        else:
-            print("(PostgreSQL not reachable: set BENCH_DATABASE_URL=postgresql://... to measure it)")
+    databases = benched_databases(args.databases)
     tool = "wrk" if shutil.which("wrk") else "a threaded Python client"
     print(f"Catalog at scale: gunicorn -w 2, {args.connections} connections from {tool}, "
           f"{args.seconds:g} s per page; conversations = min(rows, {MAX_CONVERSATIONS:,}).")
