@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import datetime
+from functools import lru_cache
 
+from babel import Locale
 from babel.dates import format_skeleton, format_time
 from flask_babel import get_timezone
 
@@ -58,7 +60,12 @@ def format_clock_time(value: datetime) -> str:
 
 
 def _countries() -> dict[str, str]:
-    territories = viewer_locale().territories
+    return _countries_in(viewer_locale())
+
+
+@lru_cache(maxsize=16)
+def _countries_in(locale: Locale) -> dict[str, str]:
+    territories = locale.territories
     return {code: name for code, name in territories.items()
             if len(code) == 2 and code.isalpha() and code not in NOT_ADDRESS_COUNTRIES}
 
@@ -81,7 +88,12 @@ def _sort_key(name: str) -> str:
 
 def country_choices() -> list[tuple[str, str]]:
     """(code, name) pairs for a select, by name in the viewer's language, the United States first."""
-    countries = _countries()
+    return list(_country_choices(viewer_locale()))
+
+
+@lru_cache(maxsize=16)
+def _country_choices(locale: Locale) -> tuple[tuple[str, str], ...]:
+    countries = _countries_in(locale)
     rest = sorted(((code, name) for code, name in countries.items() if code != FIRST_COUNTRY),
                   key=lambda pair: _sort_key(pair[1]))
-    return [(FIRST_COUNTRY, countries[FIRST_COUNTRY])] + rest
+    return ((FIRST_COUNTRY, countries[FIRST_COUNTRY]), *rest)

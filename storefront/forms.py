@@ -14,6 +14,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired
 
+from pageshop.forms import LongSelect
 from pageshop.forms import TokenForm as TokenForm  # shared with the admin
 from pageshop.models import Order
 from pageshop.validation import EmailAddress, FitsColumn
@@ -41,7 +42,7 @@ class CheckoutForm(FlaskForm):
     region = StringField(_l("State / region"), validators=[FitsColumn(Order.region)])
     postal_code = StringField(_l("Postal code"), validators=[DataRequired(_l("Enter your postal code.")),
                                                              FitsColumn(Order.postal_code)])
-    country = SelectField(_l("Country"), validate_choice=False, default="US")
+    country = SelectField(_l("Country"), validate_choice=False, default="US", widget=LongSelect())
     shipping_rate = RadioField(_l("Shipping"), validate_choice=False)
     card_number = StringField(_l("Card number"), validators=[DataRequired(_l("Enter a card number."))])
     discount_code = StringField(_l("Discount code"), validators=[FitsColumn(Order.discount_code)])

@@ -671,3 +671,21 @@ def test_a_cart_with_a_sold_out_line_says_so_when_the_checkout_opens(client, sto
     assert response.status_code == 422
     assert "Cap is sold out. Remove it to place your order." in html
     assert '<a href="/cart">Go to your cart</a>' in html and "Place order" not in html
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_the_country_select_is_the_one_wtforms_would_render(app, language):
+    """The checkout's 246 countries are rendered once per language (pageshop.forms.LongSelect): the
+    HTML is WTForms' own, with the chosen country selected and none for an unknown code."""
+    from wtforms.widgets import Select
+
+    from storefront.forms import CheckoutForm
+
+    with app.test_request_context("/checkout", headers={"Accept-Language": language}):
+        for country in ("US", "DE", "nope", '"><b>', None):
+            form = CheckoutForm(data={"country": country} if country else None, meta={"csrf": False})
+            assert str(form.country(autocomplete="country")) == \
+                str(Select()(form.country, autocomplete="country"))
+        german = CheckoutForm(data={"country": "DE"}, meta={"csrf": False}).country()
+    assert ('<option selected value="DE">Deutschland</option>' if language == "de"
+            else '<option selected value="DE">Germany</option>') in german

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Error, Page, expect
 
 PASSWORD = "pageshop-demo"  # every demo account's
 
@@ -19,7 +19,15 @@ def facebook_log_in(page: Page, base: str, email: str = "alex@example.com",
 
 
 def admin_sign_in(page: Page, base: str, email: str = "merchant@example.com") -> None:
-    page.goto(f"{base}/admin/sign-in")
+    try:
+        page.goto(f"{base}/admin/sign-in")
+    except Error as error:
+        # An admin page whose session has ended (its live stream or poll told it so) goes to the
+        # sign-in page by itself, and may cut this navigation off: let it land, then go again.
+        if "ERR_ABORTED" not in str(error):
+            raise
+        page.wait_for_load_state()
+        page.goto(f"{base}/admin/sign-in")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
