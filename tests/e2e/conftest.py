@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser
+from playwright.sync_api import Browser, expect
 from werkzeug.serving import make_server
 
 from pageshop import live
@@ -18,6 +18,9 @@ from pageshop.worker import start_worker_thread
 from tests.e2e.accessibility import Scanner
 
 HERE = Path(__file__).parent
+# What a test waits for appears within moments on a quiet machine; the whole suite runs several
+# browsers at once on two cores, where a page can take seconds. Timing goals are bench/'s.
+expect.set_options(timeout=10_000)
 
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
