@@ -63,15 +63,11 @@ def wait_for_receipt(page, platform, already: int, timeout: float = 15.0) -> Non
     sys.exit("The receipt never reached the fake Platform.")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--orders", type=int, default=20)
-    parser.add_argument("--replies", type=int, default=20)
-    parser.add_argument("--poll", type=float, default=None,
-                        help="the worker's safety poll in seconds (default: WORKER_POLL_SECONDS, as `make run`)")
-    parser.add_argument("--transport", choices=("local", "graph"), default="local")
-    args = parser.parse_args()
-
+def measure(orders: int = 20, replies: int = 20, poll_seconds: float | None = None,
+            transport: str = "local") -> dict:
+    """Serves the demo store, places `orders` orders and sends `replies` replies, and returns each
+    one's seconds: "latencies" (Place order → receipt), "after_commit", "placed", "replies",
+    "healthz"; "stream_open" and the worker's "poll"."""
     tmp = tempfile.mkdtemp(prefix="pageshop-bench-")
     app = create_app({
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{os.path.join(tmp, 'bench.sqlite')}",
@@ -81,7 +77,7 @@ def main() -> None:
         "MESSENGER_TRANSPORT": "local",
     })
     platform = None
-    if args.transport == "graph":
+    if transport == "graph":
         platform = FakeMessengerPlatform(access_token=PAGE_TOKEN).start()
         platform.app_secret = APP_SECRET
         app.config.update(MESSENGER_TRANSPORT="graph", GRAPH_URL=platform.graph_url,
@@ -91,7 +87,7 @@ def main() -> None:
         db.create_all()
         seed_demo()
         variant_id = db.session.scalars(
-            db.select(Variant.id).where(Variant.stock >= args.orders).order_by(Variant.id)
+            db.select(Variant.id).where(Variant.stock >= orders).order_by(Variant.id)
         ).first()
         db.session.remove()
     if variant_id is None:
@@ -103,12 +99,12 @@ def main() -> None:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     if platform is not None:
         platform.webhook_url = base + "/webhooks/messenger"
-    poll = args.poll if args.poll is not None else app.config["WORKER_POLL_SECONDS"]
+    poll = poll_seconds if poll_seconds is not None else app.config["WORKER_POLL_SECONDS"]
     _worker, stop_worker = start_worker_thread(app, poll_seconds=poll)
 
     latencies: list[float] = []
     healthz: list[float] = []
-    replies: list[float] = []
+    reply_times: list[float] = []
     stream_open = False
     placed: list[float] = []  # until the order status page shows: the checkout's own share
     after_commit: list[float] = []  # from the checkout's answer (the order committed) to the receipt
@@ -133,7 +129,7 @@ def main() -> None:
                 messenger.goto(base + "/healthz")
             receipts = messenger.locator("section.receipt")
 
-            for _ in range(args.orders):
+            for _ in range(orders):
                 shown = receipts.count() if platform is None else len(platform.sent)
                 checkout.bring_to_front()  # like a person clicking in that window
                 fill_facebook_checkout(checkout, base, variant_id, opt_in=platform is None)
@@ -160,17 +156,17 @@ def main() -> None:
                 with app.app_context():
                     conversation_id = db.session.scalars(db.select(Conversation.id)).one()
                 merchant.goto(f"{base}/admin/inbox/{conversation_id}")
-                for number in range(args.replies):
+                for number in range(replies):
                     text = f"Thanks for order {number}: it ships tomorrow."
                     merchant.get_by_label("Reply", exact=True).fill(text)
                     messenger.bring_to_front()
                     started = time.perf_counter()
                     merchant.get_by_role("button", name="Reply").click()
                     expect(messenger.get_by_text(text)).to_be_visible(timeout=15000)
-                    replies.append(time.perf_counter() - started)
+                    reply_times.append(time.perf_counter() - started)
                     expect(merchant.get_by_label("Reply", exact=True)).to_have_value("")
 
-            for _ in range(args.orders):  # the trivial round trip, from the same browser
+            for _ in range(orders):  # the trivial round trip, from the same browser
                 healthz.append(messenger.evaluate(
                     "async (url) => { const t = performance.now(); const r = await fetch(url, {cache: 'no-store'});"
                     " await r.text(); return (performance.now() - t) / 1000; }", base + "/healthz"))
@@ -182,6 +178,23 @@ def main() -> None:
             platform.stop()
         shutil.rmtree(tmp, ignore_errors=True)
 
+    return {"latencies": latencies, "after_commit": after_commit, "placed": placed, "replies": reply_times,
+            "healthz": healthz, "stream_open": stream_open, "poll": poll, "graph": platform is not None}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=20)
+    parser.add_argument("--replies", type=int, default=20)
+    parser.add_argument("--poll", type=float, default=None,
+                        help="the worker's safety poll in seconds (default: WORKER_POLL_SECONDS, as `make run`)")
+    parser.add_argument("--transport", choices=("local", "graph"), default="local")
+    args = parser.parse_args()
+
+    measured = measure(args.orders, args.replies, args.poll, args.transport)
+    latencies, after_commit, placed = measured["latencies"], measured["after_commit"], measured["placed"]
+    replies, healthz, poll = measured["replies"], measured["healthz"], measured["poll"]
+    stream_open, platform = measured["stream_open"], measured["graph"] or None
     median = statistics.median(latencies)
     p90 = percentile(latencies, 0.9)
     trivial = statistics.median(healthz)
