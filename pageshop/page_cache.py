@@ -6,8 +6,11 @@ Fresh on the very next request: the key holds the catalog's version, a number in
 (CatalogVersion) that moves on in the same transaction as every write to a table these pages show,
 so every process and worker sees it at once. Nothing personal is cached: anyone with a session
 cookie gets a live render, and a cached page carries no CSRF token; its forms fetch the visitor's
-token when they are sent (static/js/csrf.js, storefront.csrf_token). The security headers are added
-to every response after the cache (pageshop.security); they hold no per-request nonce.
+token when they are sent (static/js/csrf.js, storefront.csrf_token).
+
+Cheap: a page in the cache is answered before Flask (VisitorPages), with the headers Flask first
+sent it with: the security headers (pageshop.security) hold no per-request nonce, and what they
+depend on (https or not) is in the key.
 """
 from __future__ import annotations
 
