@@ -83,9 +83,9 @@ seed: install
 worker: install
 	$(DEMO) $(BIN)/flask worker
 
-## bench: the benchmarks in bench/ (they print figures; they are not tests; see bench/README.md)
+## bench: issue 12's table of figures (bench/report.py; not tests; see bench/README.md), e.g. BENCH_ARGS="--sizes 1000"
 bench: browser
-	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	$(BIN)/python bench/report.py $(BENCH_ARGS)
 
 ## messages: refresh the translation catalogs in translations/ from the code and templates
 messages: install

@@ -133,7 +133,7 @@ def measure(database_url: str, uploads: str, env: dict, seconds: float, connecti
     resolved = visitor_paths_and_queries(database_url, uploads, env)
     server = GunicornServer(database_url, workers=2, extra_env=env)
     try:
-        wait_until_up(server)
+        server.wait_until_up()
         measured = []
         for label, path, status, queries, cpu in resolved + resolved[:1]:
             for _ in range(3):  # warm up: templates, pools, and the cache of both workers
@@ -151,19 +151,6 @@ def measure(database_url: str, uploads: str, env: dict, seconds: float, connecti
                         result["p99_ms"], queries, status, extra={"cpu_ratio": healthz_cpu / cpu}))
     rows[0].rps, rows[0].ratio = healthz, 1.0
     return rows
-
-
-def wait_until_up(server, timeout: float = 300) -> None:
-    """On a busy machine the workers may take long to boot: wait for them, however they fail."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if fetch(server.base + "/healthz")[0] == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise SystemExit(f"the server at {server.base} did not answer /healthz within {timeout:.0f} s")
 
 
 def redis_answers(url: str) -> bool:

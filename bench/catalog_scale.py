@@ -240,34 +240,44 @@ def free_port() -> int:
 
 
 class GunicornServer:
-    """`gunicorn -w N wsgi:app` on a free port, serving the given database."""
+    """`gunicorn -w N wsgi:app` on a free port, serving the given database; with `config`
+    (e.g. "python:pageshop.serving", the README's command) gunicorn takes its settings from it."""
 
-    def __init__(self, database_url: str, workers: int = 2, extra_env: dict | None = None):
+    def __init__(self, database_url: str, workers: int = 2, extra_env: dict | None = None,
+                 config: str | None = None):
         self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
         env = dict(os.environ, DATABASE_URL=database_url, SECRET_KEY="bench", PORT=str(self.port),
                    **(extra_env or {}))
+        options = ["-c", config] if config else ["-w", str(workers)]
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{self.port}",
+            [sys.executable, "-m", "gunicorn", *options, "-b", f"127.0.0.1:{self.port}",
              "--log-level", "warning", "wsgi:app"], cwd=ROOT, env=env)
-        self.base = f"http://127.0.0.1:{self.port}"
 
-    def wait_until_up(self, timeout: float = 60) -> None:
+    def wait_until_up(self, timeout: float = 300) -> None:
+        """On a busy machine the workers may take long to boot: wait for them, however they fail."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise SystemExit(f"gunicorn exited with status {self.process.returncode}")
             try:
                 if fetch(self.base + "/healthz")[0] == 200:
                     return
-            except (urllib.error.URLError, ConnectionError):
+            except OSError:
                 pass
             time.sleep(0.1)
         raise SystemExit(f"the server at {self.base} did not answer /healthz within {timeout:.0f} s")
 
-    def stop(self) -> None:
+    def stop(self) -> float:
+        """Stops it (SIGTERM, then SIGKILL after 60 s); returns how long it took."""
+        started = time.monotonic()
         self.process.terminate()
         try:
-            self.process.wait(timeout=10)
+            self.process.wait(timeout=60)
         except subprocess.TimeoutExpired:
             self.process.kill()
+            self.process.wait()
+        return time.monotonic() - started
 
 
 def fetch(url: str, cookie: str | None = None) -> tuple[int, bytes]:

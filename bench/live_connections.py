@@ -26,38 +26,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.join(ROOT, "bench"))
 
-from catalog_scale import admin_cookie, database_for, fetch, free_port, load, postgres_server, seed  # noqa: E402
-
-
-class Gunicorn:
-    """`gunicorn -c python:pageshop.serving wsgi:app`, the README's command, on a free port."""
-
-    def __init__(self, database_url: str, uploads: str):
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        env = dict(os.environ, DATABASE_URL=database_url, SECRET_KEY="bench", UPLOAD_FOLDER=uploads,
-                   PUBLIC_URL=self.base)
-        env.pop("REDIS_URL", None)
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "python:pageshop.serving", "-b", f"127.0.0.1:{self.port}",
-             "--log-level", "warning", "wsgi:app"], cwd=ROOT, env=env)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if fetch(self.base + "/healthz")[0] == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.1)
-        raise SystemExit("gunicorn did not start")
-
-    def stop(self) -> float:
-        """Stops it; returns how long it took (the open streams must not hold it up)."""
-        started = time.monotonic()
-        self.process.terminate()
-        self.process.wait(timeout=60)
-        return time.monotonic() - started
-
+from catalog_scale import GunicornServer, admin_cookie, database_for, load, postgres_server, seed  # noqa: E402
 
 # --- the streams, held by a second process ---------------------------------------------------
 
@@ -162,6 +131,40 @@ def announce(database_url: str, uploads: str) -> float:
     return started
 
 
+def measure_live(database_url: str, uploads: str, streams: int = 1000, seconds: float = 5,
+                 connections: int = 4) -> dict:
+    """On a seeded database: the Shop tab's load (best of 2) with no stream open and with `streams`
+    inbox streams open, how many opened and stayed open, one announcement's time to reach them all,
+    and how long gunicorn took to stop with them open."""
+    server = GunicornServer(database_url, config="python:pageshop.serving",
+                            extra_env={"UPLOAD_FOLDER": uploads, "REDIS_URL": ""})
+    held = None
+    try:
+        server.wait_until_up()
+        shop = server.base + "/shop"
+        load(shop, 1, connections)  # warm up
+        before = [load(shop, seconds, connections) for _ in range(2)]
+        held = Streams(server.base + "/admin/inbox/live", admin_cookie(server.base), streams)
+        opened = held.wait_open(streams)
+        time.sleep(2)
+        during = [load(shop, seconds, connections) for _ in range(2)]
+        after_load = held.ask()
+        started = announce(database_url, uploads)
+        heard = held.ask("wait-event")
+        stop_seconds = server.stop()  # with the streams open
+    finally:
+        if held is not None:
+            held.close()
+        if server.process.poll() is None:
+            server.stop()
+    best_before = max(before, key=lambda r: r["rps"])
+    best_during = max(during, key=lambda r: r["rps"])
+    return {"streams": streams, "before": best_before, "during": best_during,
+            "ratio": best_during["rps"] / best_before["rps"], "opened": opened["opened"],
+            "still_open": after_load["opened"] - after_load["closed"], "heard": heard["events"],
+            "announce_ms": (heard["at"] - started) * 1000, "stop_seconds": stop_seconds}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--streams", type=int, default=1000)
@@ -181,39 +184,18 @@ def main() -> None:
         with database_for(name, server_url, folder) as database_url:
             uploads = os.path.join(folder, "uploads")
             seed(database_url, uploads, args.products)
-            server = Gunicorn(database_url, uploads)
-            try:
-                shop = server.base + "/shop"
-                load(shop, 1, args.connections)  # warm up
-                before = [load(shop, args.seconds, args.connections) for _ in range(2)]
-                cookie = admin_cookie(server.base)
-                streams = Streams(server.base + "/admin/inbox/live", cookie, args.streams)
-                opened = streams.wait_open(args.streams)
-                time.sleep(2)
-                during = [load(shop, args.seconds, args.connections) for _ in range(2)]
-                after_load = streams.ask()
-                started = announce(database_url, uploads)
-                heard = streams.ask("wait-event")
-                stop_seconds = server.stop()  # with the streams open
-                streams.close()
-            finally:
-                if server.process.poll() is None:
-                    server.stop()
+            live = measure_live(database_url, uploads, args.streams, args.seconds, args.connections)
 
-    rps_before = max(r["rps"] for r in before)
-    rps_during = max(r["rps"] for r in during)
     print(f"\nShop tab (/shop, {args.products} products, {args.database}) on gunicorn -c python:pageshop.serving "
           f"(2 gthread processes), {args.connections} connections, best of 2 x {args.seconds:.0f} s:")
     print(f"{'':32} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}")
-    for label, results in (("no stream open", before), (f"{args.streams:,} streams open", during)):
-        best = max(results, key=lambda r: r["rps"])
+    for label, best in (("no stream open", live["before"]), (f"{args.streams:,} streams open", live["during"])):
         print(f"{label:32} {best['rps']:8.1f} {best['p50_ms']:8.1f} {best['p99_ms']:8.1f}")
-    print(f"ratio with / without streams: {rps_during / rps_before:.2f}")
-    print(f"streams opened {opened['opened']:,} of {args.streams:,}; still open after the load: "
-          f"{after_load['opened'] - after_load['closed']:,}")
-    print(f"one message committed by another process reached {heard['events']:,} streams in "
-          f"{(heard['at'] - started) * 1000:.0f} ms (all of them, as each stream reported it)")
-    print(f"gunicorn stopped (SIGTERM) in {stop_seconds:.1f} s with the streams open")
+    print(f"ratio with / without streams: {live['ratio']:.2f}")
+    print(f"streams opened {live['opened']:,} of {args.streams:,}; still open after the load: {live['still_open']:,}")
+    print(f"one message committed by another process reached {live['heard']:,} streams in "
+          f"{live['announce_ms']:.0f} ms (all of them, as each stream reported it)")
+    print(f"gunicorn stopped (SIGTERM) in {live['stop_seconds']:.1f} s with the streams open")
 
 
 if __name__ == "__main__":

@@ -6,8 +6,11 @@ Fresh on the very next request: the key holds the catalog's version, a number in
 (CatalogVersion) that moves on in the same transaction as every write to a table these pages show,
 so every process and worker sees it at once. Nothing personal is cached: anyone with a session
 cookie gets a live render, and a cached page carries no CSRF token; its forms fetch the visitor's
-token when they are sent (static/js/csrf.js, storefront.csrf_token). The security headers are added
-to every response after the cache (pageshop.security); they hold no per-request nonce.
+token when they are sent (static/js/csrf.js, storefront.csrf_token).
+
+Cheap: a page in the cache is answered before Flask (VisitorPages), with the headers Flask first
+sent it with: the security headers (pageshop.security) hold no per-request nonce, and what they
+depend on (https or not) is in the key.
 """
 from __future__ import annotations
 
@@ -18,12 +21,16 @@ import warnings
 from functools import wraps
 
 from flask import Flask, current_app, has_request_context, make_response, request, session
-from flask_babel import get_locale
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import Engine, create_engine, event, update
 from sqlalchemy.orm import Session
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.exceptions import HTTPException
+from werkzeug.http import parse_accept_header, parse_cookie
 
 from .extensions import cache, db
+from .languages import COOKIE as LANGUAGE_COOKIE
+from .languages import preferred_language
 from .models import CatalogVersion
 
 # What the catalog pages show: the store's settings (Buy Now's target, currency, the shop's review,
@@ -33,6 +40,7 @@ CATALOG_TABLES = frozenset({
     "variants",
 })
 log = logging.getLogger(__name__)
+TUPLES_OK = 2  # libpq's PGRES_TUPLES_OK (psycopg.pq.ExecStatus)
 VISITOR_PAGE = "pageshop.visitor_page"  # set in the WSGI environ of a page that may be cached
 _VERSION = "SELECT value FROM catalog_version WHERE id = 1"
 _NEXT_VERSION = (update(CatalogVersion.__table__).where(CatalogVersion.__table__.c.id == 1)
@@ -52,10 +60,17 @@ def catalog_version() -> int | None:
         log.warning("the catalog's version could not be read: %s", error)
         return None
     try:
-        cursor = connection.cursor()
-        cursor.execute(_VERSION)
-        row = cursor.fetchone()
-        cursor.close()
+        pgconn = getattr(connection.driver_connection, "pgconn", None)
+        if pgconn is not None:  # psycopg: libpq at once, without a cursor's Python work
+            result = pgconn.exec_(_VERSION.encode())
+            if result.status != TUPLES_OK:
+                raise RuntimeError(pgconn.error_message.decode(errors="replace"))
+            row = (int(result.get_value(0, 0)),) if result.ntuples else None
+        else:
+            cursor = connection.cursor()
+            cursor.execute(_VERSION)
+            row = cursor.fetchone()
+            cursor.close()
     except Exception as error:  # noqa: BLE001 - a lost connection: render live, reconnect next time
         connection.invalidate()
         log.warning("the catalog's version could not be read: %s", error)
@@ -112,6 +127,7 @@ def init_page_cache(app: Flask) -> None:
     # (Flask-WTF offers its own both as a global and from a context processor: this one goes after.)
     app.jinja_env.globals["csrf_token"] = page_csrf_token
     app.context_processor(lambda: {"csrf_token": page_csrf_token})
+    app.wsgi_app = VisitorPages(app, app.wsgi_app)
 
 
 def page_csrf_token() -> str:
@@ -131,43 +147,130 @@ def render_without_token() -> None:
         request.environ[VISITOR_PAGE] = True
 
 
-def _page_key() -> str | None:
-    """Everything the page varies on: the catalog's version, the locale, the full URL (scheme,
-    host, path, query), PUBLIC_URL, and which part htmx asked for."""
+PAGE_KEY = "pageshop.page_key"  # the cached page's key, for the view to say whether it may be kept
+KEEP = "pageshop.keep_page"  # set by the view: this response is the same for every such visitor
+CACHED = "_cached_for_visitors"  # marks the views
+
+
+class VisitorPages:
+    """WSGI middleware in front of Flask: a visitor without a session who asks for a catalog page
+    that is in the cache gets it from here, as it was sent the first time (its security headers and
+    Vary included), without the request, session, locale and after-request work of a live page.
+    Anything else goes on to Flask; when a catalog view says its page may be kept (KEEP), the
+    response as Flask finished it is stored. Only responses without Set-Cookie are kept."""
+
+    def __init__(self, app: Flask, wsgi_app):
+        self.app = app
+        self.wsgi_app = wsgi_app
+        self.cookie = app.config["SESSION_COOKIE_NAME"]
+        self._endpoints: frozenset | None = None
+
+    def _cached_endpoints(self) -> frozenset:
+        if self._endpoints is None:  # the blueprints register their views after init_page_cache
+            self._endpoints = frozenset(endpoint for endpoint, view in self.app.view_functions.items()
+                                        if getattr(view, CACHED, False))
+        return self._endpoints
+
+    def _is_catalog_page(self, environ) -> bool:
+        try:
+            endpoint, _args = self.app.url_map.bind_to_environ(environ).match()
+        except HTTPException:  # not found, a redirect to add a slash: Flask answers
+            return False
+        return endpoint in self._cached_endpoints()
+
+    def __call__(self, environ, start_response):
+        if environ.get("REQUEST_METHOD") != "GET":
+            return self.wsgi_app(environ, start_response)
+        cookies = parse_cookie(environ) if environ.get("HTTP_COOKIE") else {}
+        if self.cookie in cookies or not self._is_catalog_page(environ):
+            return self.wsgi_app(environ, start_response)
+        with self.app.app_context():
+            key = _page_key(environ, cookies.get(LANGUAGE_COOKIE))
+            stored = _cached(key) if key else None
+        gzip_ok = parse_accept_header(environ.get("HTTP_ACCEPT_ENCODING")).quality("gzip") > 0
+        if stored is not None:
+            return _send(start_response, stored, gzip_ok)
+        if key is None:
+            return self.wsgi_app(environ, start_response)
+        environ[PAGE_KEY] = key
+        sent = {}
+
+        def keep_status(status, headers, exc_info=None):
+            sent.update(status=status, headers=headers)
+            if environ.get(KEEP) and exc_info is None:
+                return lambda _data: None  # the body is sent below, compressed or not
+            return start_response(status, headers, exc_info)
+
+        body = self.wsgi_app(environ, keep_status)
+        if not environ.get(KEEP) or not sent.get("status", "").startswith("200"):
+            if environ.get(KEEP) and "status" in sent:  # kept back above: an error after the view
+                start_response(sent["status"], sent["headers"])
+            return body
+        try:
+            data = b"".join(body)
+        finally:
+            if hasattr(body, "close"):
+                body.close()
+        headers = [(name, value) for name, value in sent["headers"] if name.lower() != "content-length"]
+        stored = (sent["status"], headers, data, gzip.compress(data, 6))  # once, for every visitor
+        if not any(name.lower() == "set-cookie" for name, _value in headers):
+            with self.app.app_context():
+                _keep(key, stored)
+        return _send(start_response, stored, gzip_ok)
+
+
+def _send(start_response, stored, gzip_ok: bool):
+    """A stored page, compressed when the browser takes gzip (every one does: a fifth of the HTML)."""
+    status, headers, body, gzipped = stored
+    headers = list(headers)
+    if gzip_ok:
+        body = gzipped
+        headers.append(("Content-Encoding", "gzip"))
+    headers.append(("Content-Length", str(len(body))))
+    start_response(status, headers)
+    return [body]
+
+
+def _page_key(environ, language_cookie: str | None) -> str | None:
+    """Everything the page varies on: the catalog's version, the language (the switch's cookie or
+    the browser's Accept-Language, as pageshop.languages picks it for a visitor), the URL as sent
+    (scheme, host, forwarded headers, path, query), PUBLIC_URL, and which part htmx asked for."""
     version = catalog_version()
     if version is None:
         return None
-    headers = request.headers
-    parts = (str(version), str(get_locale()), request.url, current_app.config["PUBLIC_URL"],
-             headers.get("HX-Request", ""), headers.get("HX-Target", ""), headers.get("HX-Trigger-Name", ""))
-    return "page:" + hashlib.sha256("\n".join(parts).encode()).hexdigest()
+    language = preferred_language(language_cookie, None,
+                                  parse_accept_header(environ.get("HTTP_ACCEPT_LANGUAGE"), LanguageAccept))
+    parts = [str(version), language, current_app.config["PUBLIC_URL"] or ""]
+    parts += [environ.get(name) or "" for name in _KEYED]
+    return "visitor-page:" + hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+_KEYED = ("wsgi.url_scheme", "HTTP_HOST", "SERVER_NAME", "SERVER_PORT", "SCRIPT_NAME", "PATH_INFO",
+          "QUERY_STRING", "HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_HOST", "HTTP_X_FORWARDED_PORT",
+          "HTTP_X_FORWARDED_PREFIX", "HTTP_HX_REQUEST", "HTTP_HX_TARGET", "HTTP_HX_TRIGGER_NAME",
+          "HTTP_HX_BOOSTED", "HTTP_HX_HISTORY_RESTORE_REQUEST")
 
 
 def cached_for_visitors(view):
-    """A catalog page: a visitor without a session gets it from the cache; anyone else a live one."""
+    """A catalog page: a visitor without a session gets it from the cache (VisitorPages, before
+    Flask); anyone else a live one. On a miss, the render is kept when it is the same for every
+    visitor without a session."""
 
     @wraps(view)
     def cached_view(*args, **kwargs):
-        if request.method != "GET" or not is_visitor_without_session():
-            response = make_response(view(*args, **kwargs))
-            response.vary.add("Cookie")
-            return response
-        request.environ[VISITOR_PAGE] = True
-        key = _page_key()
-        stored = _cached(key) if key else None
-        if stored is not None:
-            status, headers, body, gzipped = stored
-            return _encoded(current_app.response_class(body, status=status, headers=headers), gzipped)
+        visitor = request.method == "GET" and is_visitor_without_session()
+        if visitor:
+            request.environ[VISITOR_PAGE] = True
         response = make_response(view(*args, **kwargs))
         response.vary.add("Cookie")
         # A render that wrote to the session (and so will set a cookie) is this visitor's own.
-        if key and response.status_code == 200 and not session.modified and "Set-Cookie" not in response.headers:
-            body = response.get_data()
-            gzipped = gzip.compress(body, 6)  # once, for every visitor served from the cache
-            _keep(key, (response.status_code, list(response.headers.items()), body, gzipped))
-            return _encoded(response, gzipped)
+        if visitor and request.environ.get(PAGE_KEY) and response.status_code == 200 \
+                and not session.modified and "Set-Cookie" not in response.headers:
+            response.vary.add("Accept-Encoding")
+            request.environ[KEEP] = True
         return response
 
+    setattr(cached_view, CACHED, True)
     return cached_view
 
 
@@ -185,12 +288,3 @@ def _keep(key: str, stored: tuple) -> None:
         cache.set(key, stored)
     except Exception as error:  # noqa: BLE001
         log.warning("page cache unavailable: %s", error)
-
-
-def _encoded(response, gzipped: bytes):
-    """Compressed when the browser takes gzip (every one does): a cached Shop tab's HTML is a fifth."""
-    response.vary.add("Accept-Encoding")
-    if "gzip" in request.accept_encodings:
-        response.set_data(gzipped)
-        response.headers["Content-Encoding"] = "gzip"
-    return response

@@ -1,7 +1,6 @@
 """S2 and S3: the Page's Shop tab, collections, the online store's catalog, product pages, and
 the uploaded product images."""
 from flask import abort, current_app, redirect, render_template, request, send_from_directory, url_for
-from flask_babel import format_number
 from flask_babel import gettext as _
 
 from pageshop import checkout as checkouts
@@ -69,7 +68,8 @@ def _listing(channel: str, template: str, endpoint: str, path_args: dict,
         form_action=url_for(endpoint, **path_args),
         hidden_args=kept,
         page_url=page_url,
-        count_limit=format_number(products.count_limit),
+        # An int: ngettext's %(num)d can't take "1,000" (a formatted number crashed the page).
+        count_limit=products.count_limit,
     )
     return render_page(template, {RESULTS_TARGET: "storefront/_shop_results.html"}, **context)
 

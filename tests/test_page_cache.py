@@ -1,6 +1,7 @@
 """Catalog pages from a cache (issue 12, pageshop.page_cache): a visitor without a session gets the
 cached page, which is the live one; a change shows on the next request; nothing personal crosses
 from one visitor to another; no cookie is set by looking; every change still needs its token."""
+import gzip
 import re
 
 import pytest
@@ -158,3 +159,27 @@ def test_with_redis_the_page_is_shared_and_redis_down_is_only_a_miss(app, shirt)
     for made in (first, second, down):
         with made.app_context():
             db.engine.dispose()  # and the catalog version's pool with it
+
+
+def test_a_cached_page_is_answered_before_flask_in_the_visitors_language(app, client, shirt):
+    from flask import request_started
+
+    rendered = []
+
+    def note(_sender, **_extra):
+        rendered.append(1)
+
+    request_started.connect(note, app)
+    try:
+        english = client.get("/shop")
+        assert client.get("/shop").get_data() == english.get_data()
+        assert len(rendered) == 1  # the second came from the cache, before Flask
+        german = client.get("/shop", headers={"Accept-Language": "de-DE,de;q=0.9"})
+        assert len(rendered) == 2 and '<html lang="de">' in german.get_data(as_text=True)
+        assert '<html lang="en">' in client.get("/shop").get_data(as_text=True)
+        zipped = client.get("/shop", headers={"Accept-Encoding": "gzip, br"})
+        assert len(rendered) == 2
+        assert zipped.headers["Content-Encoding"] == "gzip"
+        assert gzip.decompress(zipped.get_data()) == english.get_data()
+    finally:
+        request_started.disconnect(note, app)
