@@ -65,9 +65,13 @@ browser: install
 # pytest keeps its rewritten test modules in __pycache__ only when Python may write bytecode.
 test test-fast: export PYTHONDONTWRITEBYTECODE :=
 
-## test: ruff, then every test, end-to-end included, on all cores (PostgreSQL too when TEST_DATABASE_URL is set)
+# Test processes: twice the cores. A browser journey spends most of its time waiting for a page,
+# and `--dist load` hands the journeys (collected first) out to every process at the start.
+TEST_WORKERS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) * 2 )))
+
+## test: ruff, then every test, end-to-end included (PostgreSQL too when TEST_DATABASE_URL is set)
 test: browser lint
-	$(BIN)/pytest -n auto --dist worksteal --tracing retain-on-failure --output test-results $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist load --tracing retain-on-failure --output test-results $(PYTEST_ARGS)
 
 ## test-fast: ruff, then every test but the end-to-end ones, on all cores
 test-fast: install lint

@@ -95,3 +95,16 @@ def test_busy_pages_cost_the_same_few_queries_at_60_and_300_rows(client, shop):
     assert large == small
     too_many = {label: count for label, count in large.items() if count > MAX_QUERIES}
     assert not too_many, f"more than {MAX_QUERIES} queries: {too_many}"
+
+
+def test_a_shop_of_more_products_than_it_counts_says_more_than_in_each_language(client, store):
+    """Past the count's limit the Shop tab says "More than 1,000 products", the number written as
+    the viewer's language writes it (it once answered 500 there)."""
+    from pageshop.listing import COUNT_LIMIT
+
+    add_generated_products(COUNT_LIMIT + 1, seed=1)
+    english = client.get("/shop", headers={"Accept-Language": "en"})
+    assert english.status_code == 200
+    assert f"More than {COUNT_LIMIT:,} products" in english.get_data(as_text=True)
+    german = client.get("/shop", headers={"Accept-Language": "de"})
+    assert f"Mehr als {COUNT_LIMIT:,} Produkte".replace(",", ".") in german.get_data(as_text=True)
