@@ -23,6 +23,7 @@ from flask.testing import FlaskClient
 from jinja2 import BytecodeCache
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
+from werkzeug.routing import Rule
 
 from pageshop import clock, create_app, live
 from pageshop.extensions import db
@@ -102,6 +103,27 @@ class CompiledTemplates(BytecodeCache):
 
 
 COMPILED_TEMPLATES = CompiledTemplates()
+
+
+def _builders_compiled_once() -> None:
+    """Each test's app has the same URL rules, and werkzeug writes and compiles Python code to build
+    each rule's URLs (two functions per rule) for every app: two thirds of what making an app cost,
+    a quarter of the fast loop's time. A builder is a function of the rule's text, its parsed parts
+    and its defaults alone (it gets the rule as its first argument), so one compiled in this process
+    serves every app's equal rule."""
+    compile_builder = Rule._compile_builder
+    builders: dict = {}
+
+    def compiled_once(rule: Rule, append_unknown: bool = True):
+        key = (rule.rule, tuple(rule._trace), repr(sorted((rule.defaults or {}).items())), append_unknown)
+        if key not in builders:
+            builders[key] = compile_builder(rule, append_unknown)
+        return builders[key]
+
+    Rule._compile_builder = compiled_once
+
+
+_builders_compiled_once()
 
 
 def _stamped_tables() -> list:

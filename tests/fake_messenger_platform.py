@@ -522,7 +522,8 @@ class FakeMessengerPlatform:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True, name="fake-messenger").start()
+        # Polled for shutdown every 20 ms: the default half second was each test's last wait.
+        threading.Thread(target=self.server.serve_forever, args=(0.02,), daemon=True, name="fake-messenger").start()
         return self
 
     def stop(self) -> None:

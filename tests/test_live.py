@@ -127,7 +127,7 @@ class Stream:
 def server(app):
     app.config["LIVE_STREAM_SECONDS"] = 600
     http_server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=http_server.serve_forever, daemon=True)
+    thread = threading.Thread(target=http_server.serve_forever, args=(0.02,), daemon=True)
     thread.start()
     yield http_server
     live.close(app)

@@ -62,7 +62,8 @@ class LiveServer:
         self.base = f"http://127.0.0.1:{self.server.server_port}"
         app.config["PUBLIC_URL"] = self.base  # links in messages and e-mails point at this server
         app.config["LIVE_STREAM_SECONDS"] = Config.LIVE_STREAM_SECONDS  # as in production
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        # Polled for shutdown every 20 ms (the default, half a second, was each test's last wait).
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.02,), daemon=True)
 
     def url(self, path: str = "/") -> str:
         return self.base + path
