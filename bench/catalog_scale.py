@@ -105,6 +105,11 @@ PAGES = [
     Page("Order detail", _order_detail, admin=True),
     Page("Inbox", "/admin/inbox", admin=True),
 ]
+# The storefront's pages as someone with a session sees them (signed in, a cart): rendered on every
+# request, never from the cache (pageshop.page_cache), so their times show how a render grows with
+# the catalog. A visitor without a session gets the cached page (measured as PAGES above).
+RENDERED = [Page(f"{page.label} (with a session: rendered)", page.path, admin=True)
+            for page in PAGES if not page.admin]
 
 
 @dataclass
@@ -509,12 +514,12 @@ def run(database: str, server_url: str | None, size: int, args) -> list[Row]:
         print(_seeded(database, size, timings), flush=True)
         if args.queries_only:
             app = bench_app(url, uploads)
-            resolved, _counter = resolve_paths(app, PAGES)
+            resolved, _counter = resolve_paths(app, PAGES + RENDERED)
             with app.app_context():
                 db_engine_dispose()
             return [Row(page.label, path, 0, 0, 0, 0, queries, status)
                     for page, path, status, queries in resolved]
-        return measure_pages(url, PAGES, uploads=uploads, seconds=args.seconds,
+        return measure_pages(url, PAGES + RENDERED, uploads=uploads, seconds=args.seconds,
                              connections=args.connections)
 
 
