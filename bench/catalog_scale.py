@@ -484,15 +484,27 @@ def measure_pages(database_url: str, pages: list[Page], *, uploads: str | None =
     return rows
 
 
-def print_table(results: list[tuple[str, int, list[Row]]]) -> None:
-    """One Markdown table: for each database and size, each page's figures."""
+def print_table(results: list[tuple[str, int | str, list[Row]]]) -> None:
+    """One Markdown table: for each database and size (a number of rows, or a word such as "demo"),
+    each page's figures. A row with extra["latency"] holds a median and a maximum only; one with
+    extra["live_queries"] came from the cache, beside the queries of a live render."""
     print("| database | rows | page | req/s | ratio to /healthz | p50 ms | p99 ms | queries |")
     print("|---|---:|---|---:|---:|---:|---:|---:|")
     for database, size, rows in results:
+        size_label = f"{size:,}" if isinstance(size, int) else size
         for row in rows:
             note = "" if row.status == 200 else f" (HTTP {row.status}!)"
-            print(f"| {database} | {size:,} | {row.label}{note} | {row.rps:,.0f} | {row.ratio:.2f} | "
-                  f"{row.p50_ms:.1f} | {row.p99_ms:.1f} | {row.queries} |")
+            latency = row.extra.get("latency")
+            rps = "" if latency else f"{row.rps:,.0f}"
+            ratio = "" if latency else f"{row.ratio:.2f}"
+            if row.queries is None:
+                queries = ""
+            elif "live_queries" in row.extra:
+                queries = f"{row.queries} ({row.extra['live_queries']} live)"
+            else:
+                queries = str(row.queries)
+            print(f"| {database} | {size_label} | {row.label}{note} | {rps} | {ratio} | {row.p50_ms:,.1f} | "
+                  f"{row.p99_ms:,.1f} | {queries} |")
     sys.stdout.flush()
 
 

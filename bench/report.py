@@ -33,6 +33,7 @@ from catalog_scale import (  # noqa: E402
     benched_databases,
     database_for,
     measure_pages,
+    print_table,
     seed,
 )
 
@@ -104,26 +105,6 @@ def messenger_rows(args) -> list[Row]:
     return rows
 
 
-def print_table(results: list[tuple[str, str, list[Row]]]) -> None:
-    print("| database | rows | page | req/s | ratio to /healthz | p50 ms | p99 ms | queries |")
-    print("|---|---:|---|---:|---:|---:|---:|---:|")
-    for database, rows_label, rows in results:
-        for row in rows:
-            note = "" if row.status == 200 else f" (HTTP {row.status}!)"
-            latency = row.extra.get("latency")
-            rps = "" if latency else f"{row.rps:,.0f}"
-            ratio = "" if latency else f"{row.ratio:.2f}"
-            if row.queries is None:
-                queries = ""
-            elif "live_queries" in row.extra:
-                queries = f"{row.queries} ({row.extra['live_queries']} live)"
-            else:
-                queries = str(row.queries)
-            print(f"| {database} | {rows_label} | {row.label}{note} | {rps} | {ratio} | {row.p50_ms:,.1f} | "
-                  f"{row.p99_ms:,.1f} | {queries} |")
-    sys.stdout.flush()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="1000,10000,100000",
@@ -149,7 +130,7 @@ def main() -> None:
     for size in args.size_list:
         for database, server in databases:
             rows = catalog_rows(database, server, size, args)
-            results.append((database, f"{size:,}", rows))
+            results.append((database, size, rows))
             print_table(results[-1:])  # as it comes: a long run keeps what it measured
     if args.orders:
         print(f"  Messenger: {args.orders} orders and replies (load average {loadavg()})", flush=True)
