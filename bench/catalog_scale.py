@@ -523,7 +523,7 @@ def run(database: str, server_url: str | None, size: int, args) -> list[Row]:
             database_for(database, server_url, tmp) as url:
         uploads = os.path.join(tmp, "uploads")
         timings = seed(url, uploads, size)
-        print(_seeded(database, size, timings), flush=True)
+        print(seeded_line(database, size, timings), flush=True)
         if args.queries_only:
             app = bench_app(url, uploads)
             resolved, _counter = resolve_paths(app, PAGES + RENDERED)
@@ -542,19 +542,25 @@ def db_engine_dispose() -> None:
     db.engine.dispose()
 
 
-def _seeded(database: str, size: int, timings: dict) -> str:
+def seeded_line(database: str, size: int, timings: dict) -> str:
+    """What seeding took, as the scripts print it: "  SQLite 1,000: seeded products in 0.1 s, ..."."""
     return f"  {database} {size:,}: seeded " + ", ".join(
         f"{name} in {seconds:.1f} s" for name, seconds in timings.items())
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def add_scale_options(parser: argparse.ArgumentParser) -> None:
+    """The sizes, databases and load options of this script, shared by bench/report.py."""
     parser.add_argument("--sizes", default="1000,10000,100000",
                         help="generated products and orders, comma-separated (1000,10000,100000)")
     parser.add_argument("--databases", default="sqlite,postgresql",
                         help="sqlite, postgresql or both (PostgreSQL only when reachable)")
     parser.add_argument("--seconds", type=float, default=3, help="load per page, seconds (3)")
     parser.add_argument("--connections", type=int, default=4, help="concurrent clients (4)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add_scale_options(parser)
     parser.add_argument("--queries-only", action="store_true",
                         help="only count each page's queries (in-process), no server and no load")
     parser.add_argument("--load", help=argparse.SUPPRESS)

@@ -30,11 +30,13 @@ from catalog_scale import (  # noqa: E402
     RENDERED,
     Page,
     Row,
+    add_scale_options,
     benched_databases,
     database_for,
     measure_pages,
     print_table,
     seed,
+    seeded_line,
 )
 
 # What a visitor without a session gets from the cache (pageshop.page_cache): catalog_scale's
@@ -58,9 +60,7 @@ def catalog_rows(database: str, server: str | None, size: int, args) -> list[Row
             database_for(database, server, tmp) as url:
         uploads = os.path.join(tmp, "uploads")
         timings = seed(url, uploads, size)
-        print(f"  {database} {size:,}: seeded " + ", ".join(f"{name} in {seconds:.1f} s"
-                                                          for name, seconds in timings.items()),
-              f"(load average {loadavg()})", flush=True)
+        print(seeded_line(database, size, timings), f"(load average {loadavg()})", flush=True)
         rows = measure_pages(url, VISITOR_PAGES + ADMIN_PAGES, uploads=uploads, seconds=args.seconds,
                              connections=args.connections)
         for row in rows[1:len(VISITOR_PAGES) + 1]:
@@ -107,12 +107,7 @@ def messenger_rows(args) -> list[Row]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default="1000,10000,100000",
-                        help="generated products and orders, comma-separated (1000,10000,100000)")
-    parser.add_argument("--databases", default="sqlite,postgresql",
-                        help="sqlite, postgresql or both (PostgreSQL only when reachable)")
-    parser.add_argument("--seconds", type=float, default=3, help="load per page, seconds (3)")
-    parser.add_argument("--connections", type=int, default=4, help="concurrent clients (4)")
+    add_scale_options(parser)
     parser.add_argument("--streams", type=int, default=1000,
                         help="live connections held at the smallest size, on each database (1000; 0: skip)")
     parser.add_argument("--orders", type=int, default=20,
