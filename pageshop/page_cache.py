@@ -19,6 +19,7 @@ import hashlib
 import logging
 import warnings
 from functools import wraps
+from weakref import WeakKeyDictionary
 
 from flask import Flask, current_app, has_request_context, make_response, request, session
 from flask_wtf.csrf import generate_csrf
@@ -80,14 +81,19 @@ def catalog_version() -> int | None:
     return row[0] if row else None
 
 
+_version_engines: WeakKeyDictionary[Engine, Engine] = WeakKeyDictionary()
+
+
 def _version_engine() -> Engine:
-    engine = current_app.extensions.get("catalog_version_engine")
-    if engine is None or engine.url != db.engine.url:
-        engine = create_engine(db.engine.url, isolation_level="AUTOCOMMIT",
-                               **({"connect_args": {"timeout": 30}} if db.engine.url.get_backend_name() == "sqlite" else {}))
-        current_app.extensions["catalog_version_engine"] = engine
+    """The version's pool, one per main engine (apps that share an engine share it)."""
+    main = db.engine
+    engine = _version_engines.get(main)
+    if engine is None:
+        engine = create_engine(main.url, isolation_level="AUTOCOMMIT",
+                               **({"connect_args": {"timeout": 30}} if main.url.get_backend_name() == "sqlite" else {}))
+        _version_engines[main] = engine
         # Let go of its connections with the main pool's (the tests drop their databases).
-        event.listen(db.engine, "engine_disposed", lambda _engine: engine.dispose())
+        event.listen(main, "engine_disposed", lambda _engine: engine.dispose())
     return engine
 
 

@@ -432,7 +432,8 @@ def add_generated_orders(count: int, seed: int | None = None) -> int:
     for start in range(0, count, CHUNK):
         orders, picked = [], []
         for i in range(start, min(start + CHUNK, count)):
-            customer = rng.randrange(customers)
+            # Every customer orders once before any orders again: each name is among the orders.
+            customer = i if i < customers else rng.randrange(customers)
             first, last = FIRST_NAMES[customer % len(FIRST_NAMES)], LAST_NAMES[customer % len(LAST_NAMES)]
             city, region, postal_code = CITIES[customer % len(CITIES)]
             lines = rng.sample(variants, rng.choice((1, 1, 2, 3)))

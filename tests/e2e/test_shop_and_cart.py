@@ -27,6 +27,7 @@ def test_shopper_finds_a_product_and_manages_the_cart(page: Page, shop, make_pro
     expect(page.get_by_role("heading", name="Linen Shirt")).to_be_visible()
     offer = page.locator("#offer")
     expect(offer).to_contain_text("$30.00")
+    page.wait_for_load_state()  # htmx has taken over the page (a busy machine can show it before)
     page.get_by_label("Options").select_option(label="M / Blue")
     expect(offer).to_contain_text("$35.00")
     cart_link = page.get_by_role("banner").get_by_role("link", name=re.compile(r"^Cart"))
