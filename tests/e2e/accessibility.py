@@ -27,6 +27,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from playwright.sync_api import BrowserContext, Page, Request, Route
+from playwright.sync_api import Error as PlaywrightError
 
 AXE_SOURCE = (Path(__file__).with_name("axe") / "axe.min.js").read_text()
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
@@ -196,7 +197,12 @@ class Scanner:
         for _ in range(300):  # at most 15 s
             if not self.busy.get(page) or page.is_closed():
                 return
-            page.wait_for_timeout(50)
+            try:
+                page.wait_for_timeout(50)
+            except PlaywrightError:
+                if page.is_closed():
+                    return  # closed while it was scanned: nothing left to hold
+                raise
 
     def scan(self, page: Page) -> list[Violation]:
         """Scan the page as it is now (after a scan under way); returns its violations."""

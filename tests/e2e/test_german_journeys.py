@@ -12,7 +12,7 @@ from pageshop.extensions import db
 from pageshop.models import Inquiry, Order, SavedReply
 from tests.e2e.driver import PASSWORD, order_id
 
-ARRIVES = 10_000  # ms, as in the English Messenger journeys
+ARRIVES = 20_000  # ms, as in the English Messenger journeys
 GERMAN = "de-DE"
 
 
