@@ -9,16 +9,9 @@ would be refused). The runner scans in the page and reports through a binding; a
 navigation request held) only once its scan is done, so a journey that clicks on at once is scanned
 too. `Scanner.scan(page)` scans on demand. Set AXE_REPORT=<file> to append every violation found to
 that file (JSON lines), for counting.
-
-A page state is scanned once per test run: the same markup (its random tokens aside) at the same
-viewport, with the same element focused and hovered, gives axe the same page, so a state scanned
-before (in any test, by any test process) reports what its scan found without running axe again.
-Half the journeys' time was axe, and most of it the same pages again (the other database's run, the
-shop's home page of every journey).
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -39,23 +32,15 @@ RUNNER = """(() => {
   if (window.top !== window || window.__axeScan) return;
   const tags = %s;
   let running = null, again = false;
-  // What else axe's verdict depends on: the viewport, and the focused and the hovered element.
-  const describe = (element) => element ? element.tagName + "#" + element.id + "." + element.className
-    + "[" + (element.getAttribute("name") || "") + "]" + (element.textContent || "").trim().slice(0, 40) : "";
-  const surroundings = () => [innerWidth, innerHeight, devicePixelRatio,
-    matchMedia("(prefers-color-scheme: dark)").matches, describe(document.activeElement),
-    describe([...document.querySelectorAll(":hover")].pop())].join(" ");
   async function scanOnce() {
     const settled = Promise.all(document.getAnimations().map((a) => a.finished.catch(() => null)));
     await Promise.race([settled, new Promise((resolve) => setTimeout(resolve, 2000))]);
-    const known = await window.__axeKnown(state(), surroundings());
-    if (known.violations) return {key: null, violations: known.violations};
     const results = await window.axe.run(document, {runOnly: {type: "tag", values: tags},
                                                     resultTypes: ["violations"]});
-    return {key: known.key, violations: results.violations.map((v) => ({
+    return results.violations.map((v) => ({
       id: v.id, impact: v.impact, help: v.help,
       nodes: v.nodes.map((n) => ({target: n.target.join(" "), summary: n.failureSummary, html: n.html})),
-    }))};
+    }));
   }
   // The same document in the same state (a poll that swapped in what was there) is not scanned
   // again: its violations were reported already.
@@ -69,9 +54,8 @@ RUNNER = """(() => {
       let violations = [];
       try {
         do {
-          again = false; const before = state(); const found = await scanOnce(); scanned = before;
-          violations = found.violations;
-          window.__axeReport({busy: true, url: location.href, violations, key: found.key});
+          again = false; const before = state(); violations = await scanOnce(); scanned = before;
+          window.__axeReport({busy: true, url: location.href, violations});
         }
         while (again);
       } catch (error) {
@@ -107,63 +91,22 @@ class Violation:
                 f"{self.html[:160]}\n    {self.summary}")
 
 
-# What makes two renderings of a page differ without changing it for axe: the CSRF token, an
-# idempotency key, an order's token in a link (letters and digits, 20 or more: no word of a page).
-RANDOM_TOKEN = re.compile(r"(?<![\w.-])(?=[\w.-]*\d)(?=[\w.-]*[A-Za-z])[\w.-]{20,}")
-
-
-class ScanResults:
-    """Violations by page state, kept as files in a folder that every test process of the run shares
-    (a state scanned by one process is known to the others)."""
-
-    def __init__(self, folder: Path):
-        self.folder = folder
-        folder.mkdir(parents=True, exist_ok=True)
-
-    @staticmethod
-    def key(state: str, surroundings: str) -> str:
-        return hashlib.sha256((RANDOM_TOKEN.sub("T", state) + "\n" + surroundings).encode()).hexdigest()
-
-    def get(self, key: str) -> list[dict] | None:
-        try:
-            return json.loads((self.folder / f"{key}.json").read_text())
-        except FileNotFoundError:
-            return None
-
-    def put(self, key: str, violations: list[dict]) -> None:
-        path = self.folder / f"{key}.json"
-        partial = path.with_suffix(f".{os.getpid()}.partial")
-        partial.write_text(json.dumps(violations))
-        os.replace(partial, path)  # whole or not at all, for a process that reads it meanwhile
-
-
 @dataclass
 class Scanner:
     """Watches the browser contexts of one test and keeps what their scans found."""
 
-    results: ScanResults
     violations: list[Violation] = field(default_factory=list)
     busy: dict = field(default_factory=dict)  # Page -> a scan is under way in it
     pages: list = field(default_factory=list)
     scans: int = 0
-    known: int = 0  # scans answered from the results of an earlier scan of the same state
 
     def watch_context(self, context: BrowserContext) -> None:
         context.expose_binding("__axeReport", self.report)
-        context.expose_binding("__axeKnown", self.known_state)
         context.add_init_script(AXE_SOURCE)
         context.add_init_script(RUNNER)
         # Only documents are held; static files (matched by the browser, not here) go straight on.
         context.route(re.compile(r"^(?!.*/static/).*"), self.hold_navigation)
         context.on("page", lambda page: self.pages.append(page))
-
-    def known_state(self, _source: dict, state: str, surroundings: str) -> dict:
-        """{key, violations}: the violations of this state if it was scanned before, else None."""
-        key = self.results.key(state, surroundings)
-        violations = self.results.get(key)
-        if violations is not None:
-            self.known += 1
-        return {"key": key, "violations": violations}
 
     def report(self, source: dict, message: dict) -> None:
         page = source["page"]
@@ -172,8 +115,6 @@ class Scanner:
             self._keep(message["url"], [{"id": "axe-error", "impact": "error", "help": message["error"],
                                          "nodes": [{"target": "", "summary": "", "html": ""}]}])
         elif "violations" in message:
-            if message.get("key"):  # scanned now, not known from before
-                self.results.put(message["key"], message["violations"])
             self._keep(message["url"], message["violations"])
 
     def _keep(self, url: str, violations: list[dict]) -> list[Violation]:

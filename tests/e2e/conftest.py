@@ -15,7 +15,7 @@ from werkzeug.serving import make_server
 from pageshop import live
 from pageshop.config import Config
 from pageshop.worker import start_worker_thread
-from tests.e2e.accessibility import Scanner, ScanResults
+from tests.e2e.accessibility import Scanner
 
 HERE = Path(__file__).parent
 # What a test waits for appears within moments on a quiet machine; the whole suite runs several
@@ -109,19 +109,11 @@ def shop(store, live_server):
 # --- accessibility: axe scans every page of every journey (tests/e2e/accessibility.py) ----------
 
 
-@pytest.fixture(scope="session")
-def axe_results(tmp_path_factory) -> ScanResults:
-    """What axe found per page state, shared by the test processes of this run (xdist gives each a
-    folder inside one the run's processes share)."""
-    base = tmp_path_factory.getbasetemp()
-    return ScanResults((base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "axe-scans")
-
-
 @pytest.fixture(autouse=True)
-def axe(monkeypatch, axe_results):
+def axe(monkeypatch):
     """Every browser context a test opens (pytest-playwright's `page` or `browser.new_context()`)
     gets its pages scanned; the violations fail the test (see pytest_runtest_call below)."""
-    scanner = Scanner(axe_results)
+    scanner = Scanner()
     new_context = Browser.new_context
 
     def watched_new_context(browser, *args, **kwargs):
