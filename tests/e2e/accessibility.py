@@ -148,7 +148,12 @@ class Scanner:
     def scan(self, page: Page) -> list[Violation]:
         """Scan the page as it is now (after a scan under way); returns its violations."""
         before = len(self.violations)
-        page.evaluate("() => window.__axeScan()")
+        finished = page.evaluate("""() => Promise.race([
+            window.__axeScan().then(() => true),
+            new Promise((resolve) => setTimeout(() => resolve(false), 30000))])""")
+        if not finished:  # a failure to see, not a test that waits for ever
+            self._keep(page.url, [{"id": "axe-error", "impact": "error", "nodes": [
+                {"target": "", "summary": "", "html": ""}], "help": "the scan did not end within 30 s"}])
         self.wait(page)
         return self.violations[before:]
 

@@ -46,25 +46,14 @@ def browser_type_launch_args(browser_type_launch_args):
     if chromium:
         args["executable_path"] = chromium
         args["args"] = [
-            "--no-sandbox", "--disable-gpu", "--disable-quic",
+            "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
             "--no-first-run", "--disable-background-networking", "--disable-component-update",
             "--disable-sync",
             # Shopper and merchant pages are open at once: keep the one in the background live.
             "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
             "--disable-backgrounding-occluded-windows",
         ]
-        if _small_shared_memory():
-            args["args"].append("--disable-dev-shm-usage")  # writes to /tmp, on the disk
     return args
-
-
-def _small_shared_memory() -> bool:
-    """A container's /dev/shm (Docker gives 64 MB) is too small for several browsers' pages."""
-    try:
-        stats = os.statvfs("/dev/shm")
-    except OSError:
-        return True
-    return stats.f_bavail * stats.f_frsize < 1 << 30
 
 
 class LiveServer:
