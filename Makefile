@@ -69,9 +69,13 @@ test test-fast: export PYTHONDONTWRITEBYTECODE :=
 # and `--dist load` hands the journeys (collected first) out to every process at the start.
 TEST_WORKERS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) * 2 )))
 
+# A Playwright trace of each failed journey in test-results/ (E2E_TRACING=retain-on-failure): off by
+# default, as recording every journey's trace was a quarter of the browser tests' CPU.
+E2E_TRACING ?= off
+
 ## test: ruff, then every test, end-to-end included (PostgreSQL too when TEST_DATABASE_URL is set)
 test: browser lint
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist load --tracing retain-on-failure --output test-results $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist load --tracing $(E2E_TRACING) --output test-results $(PYTEST_ARGS)
 
 ## test-fast: ruff, then every test but the end-to-end ones, on all cores
 test-fast: install lint
