@@ -106,45 +106,34 @@ class CompiledTemplates(BytecodeCache):
 COMPILED_TEMPLATES = CompiledTemplates()
 
 
-def _builders_compiled_once() -> None:
-    """Each test's app has the same URL rules, and werkzeug writes and compiles Python code to build
-    each rule's URLs (two functions per rule) for every app: two thirds of what making an app cost,
-    a quarter of the fast loop's time. A builder is a function of the rule's text, its parsed parts
-    and its defaults alone (it gets the rule as its first argument), so one compiled in this process
-    serves every app's equal rule."""
-    compile_builder = Rule._compile_builder
-    builders: dict = {}
+def _made_once_per_process(owner, name: str, key) -> None:
+    """`owner.name(*args)` made once per `key(*args)` in this process, then handed out again."""
+    make = getattr(owner, name)
+    made: dict = {}
 
-    def compiled_once(rule: Rule, append_unknown: bool = True):
-        key = (rule.rule, tuple(rule._trace), repr(sorted((rule.defaults or {}).items())), append_unknown)
-        if key not in builders:
-            builders[key] = compile_builder(rule, append_unknown)
-        return builders[key]
+    def made_once(*args):
+        found = key(*args)
+        if found not in made:
+            made[found] = make(*args)
+        return made[found]
 
-    Rule._compile_builder = compiled_once
+    setattr(owner, name, made_once)
 
 
-_builders_compiled_once()
+# Each test's app has the same URL rules, and werkzeug writes and compiles Python code to build each
+# rule's URLs (two functions per rule) for every app: two thirds of what making an app cost, a
+# quarter of the fast loop's time. A builder is a function of the rule's text, its parsed parts and
+# its defaults alone (it gets the rule as its first argument), so one compiled in this process
+# serves every app's equal rule.
+_made_once_per_process(Rule, "_compile_builder", lambda rule, append_unknown: (
+    rule.rule, tuple(rule._trace), repr(sorted((rule.defaults or {}).items())), append_unknown))
 
-
-def _engines_made_once() -> None:
-    """Each test's app would make its own engine for the same database (a test process reuses one
-    SQLite path and one PostgreSQL database), and each engine compiles every SQL statement again:
-    a seventh of the fast loop's time. Apps with equal engine options share one engine here, with its
-    cache of compiled statements; the app fixture disposes of its connections after each test."""
-    make_engine = SQLAlchemy._make_engine
-    engines: dict = {}
-
-    def made_once(extension, bind_key, options, app):
-        key = (bind_key, repr(sorted(options.items())))
-        if key not in engines:
-            engines[key] = make_engine(extension, bind_key, options, app)
-        return engines[key]
-
-    SQLAlchemy._make_engine = made_once
-
-
-_engines_made_once()
+# Each test's app would make its own engine for the same database (a test process reuses one SQLite
+# path and one PostgreSQL database), and each engine compiles every SQL statement again. Apps with
+# equal engine options share one engine here, with its cache of compiled statements; the app
+# fixture disposes of its connections after each test.
+_made_once_per_process(SQLAlchemy, "_make_engine", lambda _extension, bind_key, options, _app: (
+    bind_key, repr(sorted(options.items()))))
 
 
 def _stamped_tables() -> list:
@@ -295,7 +284,7 @@ def app(request, tmp_path):
     with_shop = "store" in request.fixturenames
     if request.param == "sqlite":
         snapshots = request.getfixturevalue("sqlite_snapshots")
-        path = snapshots["current"]  # one path per process: one engine (see _engines_made_once)
+        path = snapshots["current"]  # one path per process: one engine (see _made_once_per_process)
         for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
             leftover.unlink(missing_ok=True)
         shutil.copyfile(snapshots["shop" if with_shop else "empty"], path)
