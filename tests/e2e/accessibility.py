@@ -112,8 +112,7 @@ class Scanner:
         page = source["page"]
         self.busy[page] = message["busy"]
         if "error" in message:
-            self._keep(message["url"], [{"id": "axe-error", "impact": "error", "help": message["error"],
-                                         "nodes": [{"target": "", "summary": "", "html": ""}]}])
+            self._keep_error(message["url"], message["error"])
         elif "violations" in message:
             self._keep(message["url"], message["violations"])
 
@@ -125,6 +124,11 @@ class Scanner:
         self.violations.extend(found)
         _report(found)
         return found
+
+    def _keep_error(self, url: str, error: str) -> None:
+        """A scan that failed is a finding too: the page went unchecked."""
+        self._keep(url, [{"id": "axe-error", "impact": "error", "help": error,
+                          "nodes": [{"target": "", "summary": "", "html": ""}]}])
 
     def hold_navigation(self, route: Route, request: Request) -> None:
         """A page is left only once its scan is done (a click right after the page loaded would
@@ -152,8 +156,7 @@ class Scanner:
             window.__axeScan().then(() => true),
             new Promise((resolve) => setTimeout(() => resolve(false), 30000))])""")
         if not finished:  # a failure to see, not a test that waits for ever
-            self._keep(page.url, [{"id": "axe-error", "impact": "error", "nodes": [
-                {"target": "", "summary": "", "html": ""}], "help": "the scan did not end within 30 s"}])
+            self._keep_error(page.url, "the scan did not end within 30 s")
         self.wait(page)
         return self.violations[before:]
 
