@@ -12,6 +12,7 @@ from .live import init_live
 from .page_cache import init_page_cache, is_visitor_without_session, render_without_token
 from .security import init_security
 from .static_files import init_static_files
+from .templating import is_htmx
 from .throttling import init_throttling
 
 
@@ -98,6 +99,13 @@ def create_app(test_config: dict | None = None) -> Flask:
             # A cached page's form sent without JavaScript (which fetches the token): with this
             # session the page reloads live, with the visitor's token (pageshop.page_cache).
             generate_csrf()
+            if (not request.form.get("csrf_token") and not request.files and not is_htmx()
+                    and not any("password" in name for name in request.form)):  # never echoed
+                # Nothing is lost: the same form once more, with the token, on the visitor's click.
+                fields = [(name, value) for name, values in request.form.lists() if name != "csrf_token"
+                          for value in values]
+                return render_template("send_again.html", fields=fields,
+                                       action=request.full_path.rstrip("?")), 400
         return render_template("error.html", title=_("Form expired"), message=message), 400
 
     @app.errorhandler(404)

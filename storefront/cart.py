@@ -17,7 +17,7 @@ from pageshop.templating import fragment_response, htmx_target, render_page, tri
 
 from . import bp
 from .page import shop_is_open
-from .shop import checkout_source, product_channel, product_context
+from .shop import CART_NOTICE, checkout_source, product_channel, product_context
 
 CART_TOKEN = "cart_token"  # the session key of the Facebook shop's cart
 STORE_CART_TOKEN = "store_cart_token"  # and of the online store's
@@ -128,9 +128,10 @@ def add_to_cart():
         return trigger(fragment_response(render_block("storefront/product.html", "cart_notice",
                                                       notice=notice, error=None, channel=storefront)),
                        "cart-updated")
-    flash(notice, "success")
+    flash(notice, CART_NOTICE)  # shown in the product's cart notice, with its Checkout link
     return redirect(url_for("storefront.product", handle=product.handle, variant=variant.id,
-                            channel="online_store" if storefront == "online_store" else None), code=303)
+                            channel="online_store" if storefront == "online_store" else None,
+                            _anchor=NOTICE_TARGET), code=303)  # scrolled to the notice
 
 
 def _line_title(variant) -> str:

@@ -1,6 +1,15 @@
 """S2 and S3: the Page's Shop tab, collections, the online store's catalog, product pages, and
 the uploaded product images."""
-from flask import abort, current_app, redirect, render_template, request, send_from_directory, url_for
+from flask import (
+    abort,
+    current_app,
+    get_flashed_messages,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
 from flask_babel import gettext as _
 
 from pageshop import checkout as checkouts
@@ -26,6 +35,7 @@ from .page import shop_is_open
 
 RESULTS_TARGET = "shop-results"
 OFFER_TARGET = "offer"
+CART_NOTICE = "cart"  # the flash category of "Add to cart" without JavaScript (templates/_flashes.html)
 
 
 def _shop_closed():
@@ -170,8 +180,9 @@ def product(handle):
     variant = select_variant(product, _variant_arg(request.args))
     if variant is None:
         abort(404)
+    added = get_flashed_messages(category_filter=[CART_NOTICE])  # "Add to cart" without JavaScript
     context = product_context(product, variant, channel, quantity=_int_arg("quantity", 1),
-                              refusal=purchase_refusal(store, product, channel))
+                              refusal=purchase_refusal(store, product, channel), notice=(added or [None])[-1])
     return render_page("storefront/product.html", {OFFER_TARGET: "offer"}, **context)
 
 

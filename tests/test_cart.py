@@ -34,8 +34,14 @@ def test_add_to_cart_then_see_it(client, store, make_product):
     response = _add(client, product.variants[1], "2")
     assert response.status_code == 303
     assert response.headers["Location"].startswith(f"/products/{product.handle}")
+    assert response.headers["Location"].endswith("#cart-notice")  # the browser scrolls to what it says
     html = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "Added to your cart" in html
+    # Without JavaScript the notice is where htmx would have put it, once, with the way to the checkout.
+    notice = re.search(r'<div id="cart-notice"[^>]*>(.*?)</div>', html, re.S).group(1)
+    assert "Added to your cart: Linen Shirt (M) × 2." in notice
+    assert re.search(r'<a href="/checkout">Checkout</a>', notice)
+    assert html.count("Added to your cart") == 1
+    assert "Added to your cart" not in client.get(response.headers["Location"]).get_data(as_text=True)
 
     html = client.get("/cart").get_data(as_text=True)
     assert "Linen Shirt" in html and "M" in html
@@ -258,7 +264,7 @@ def test_the_online_store_has_its_own_cart_and_checkout(client, store, make_prod
 
     response = client.post_form("/cart/add", {"variant": kit.variants[0].id, "quantity": "1",
                                               "channel": "online_store"})
-    assert response.headers["Location"] == f"/products/{kit.handle}?variant={kit.variants[0].id}&channel=online_store"
+    assert response.headers["Location"] == f"/products/{kit.handle}?variant={kit.variants[0].id}&channel=online_store#cart-notice"
     _add(client, mug.variants[0], "2", htmx=True)  # from the Page's shop
 
     page = client.get("/store/cart").get_data(as_text=True)

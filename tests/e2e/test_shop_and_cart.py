@@ -66,3 +66,32 @@ def test_shopper_finds_a_product_and_manages_the_cart(page: Page, shop, make_pro
     expect(cart_link).to_have_text("Cart (1)")
     assert page.evaluate("window.stillTheSamePage") is True
     expect(page.get_by_role("link", name="Checkout")).to_be_visible()
+
+
+def test_before_its_scripts_run_add_to_cart_and_buy_now_still_lead_to_the_checkout(browser, shop, make_product):
+    """A browser whose scripts haven't run (a slow connection, or none at all: here they are never
+    sent) posts the product form itself. A first visit's page comes from the cache without the
+    visitor's token (its script fetches it): nothing is done until the shopper confirms, and
+    nothing they chose is lost. The product page it comes back to says what was added, with the
+    way to the checkout, as htmx would have."""
+    tote = make_product(title="Linen Tote", price_cents=1500, stock=8)
+    context = browser.new_context()
+    context.route(re.compile(r"/static/(js|vendor)/"), lambda route: route.abort())
+    page = context.new_page()
+    page.goto(shop.url("/shop"))
+    page.get_by_role("link", name="Linen Tote").click()
+    page.get_by_label("Quantity").fill("2")
+    page.get_by_role("button", name="Add to cart").click()
+    expect(page.get_by_role("heading", name="Confirm to continue")).to_be_visible()
+    page.get_by_role("button", name="Send again").click()
+    notice = page.get_by_role("status").filter(has_text="Added to your cart")
+    expect(notice).to_have_count(1)
+    expect(notice).to_contain_text("Linen Tote × 2")
+    notice.get_by_role("link", name="Checkout").click()
+    expect(page.get_by_role("heading", name="Facebook checkout")).to_be_visible()
+    expect(page.get_by_text("$30.00").first).to_be_visible()
+
+    # "Buy Now" from a page rendered for the shopper's session: no confirmation needed.
+    page.goto(shop.url(f"/products/{tote.handle}"))
+    page.get_by_role("button", name="Buy Now").click()
+    expect(page.get_by_role("heading", name="Facebook checkout")).to_be_visible()
