@@ -3,13 +3,14 @@ it, and Chromium (the system's where present). Every test here is marked `e2e`, 
 `pytest -m "not e2e"` is the fast loop."""
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import threading
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Locator, expect
 from werkzeug.serving import make_server
 
 from pageshop import live
@@ -22,6 +23,27 @@ HERE = Path(__file__).parent
 # browsers at once on two cores, where a page can take seconds, and a page is left only after its
 # axe scan (up to 15 s, tests/e2e/accessibility.py). Timing goals are bench/'s.
 expect.set_options(timeout=20_000)
+
+
+# A person acts on a page they see loaded; Playwright acts as soon as the element is in the document,
+# which on a busy machine can be before the page's deferred scripts (htmx) have run: the click then
+# does what it does without JavaScript (tested on its own: tests/e2e/test_shop_and_cart.py), not
+# what the journey means to test. So each action first waits for the page's DOMContentLoaded, which
+# comes after its deferred scripts (at once when the page has it already).
+ACTIONS = ("click", "dblclick", "tap", "hover", "fill", "clear", "press", "press_sequentially", "type",
+           "check", "uncheck", "set_checked", "select_option", "set_input_files")
+
+
+def _once_the_page_has_loaded(action):
+    @functools.wraps(action)
+    def act(locator: Locator, *args, **kwargs):
+        locator.page.wait_for_load_state("domcontentloaded")
+        return action(locator, *args, **kwargs)
+    return act
+
+
+for _name in ACTIONS:
+    setattr(Locator, _name, _once_the_page_has_loaded(getattr(Locator, _name)))
 
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
