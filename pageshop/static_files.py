@@ -100,6 +100,12 @@ def init_static_files(app: Flask) -> None:
     app.wsgi_app = static
 
 
+# WhiteNoise's entries for a folder ({url: file with its headers}), kept for every app this process
+# starts (the tests start hundreds, and building them was a third of starting one): the same files,
+# under the one set of options init_static_files gives, make the same entries.
+_ENTRIES: dict[tuple, dict] = {}
+
+
 class StaticFiles(WhiteNoise):
     """WhiteNoise in front of the app, adding the security headers to each file it serves (as they
     are when it is served: WhiteNoise's own headers are fixed when it starts)."""
@@ -107,6 +113,14 @@ class StaticFiles(WhiteNoise):
     def __init__(self, app: Flask, **options):
         super().__init__(app.wsgi_app, **options)
         self.flask_app = app
+
+    def update_files_dictionary(self, root, prefix):
+        key = (root, prefix, _signature(root))
+        if key not in _ENTRIES:
+            files, self.files = self.files, {}
+            super().update_files_dictionary(root, prefix)
+            _ENTRIES[key], self.files = self.files, files
+        self.files.update(_ENTRIES[key])
 
     def serve(self, static_file, environ, start_response):
         def with_security_headers(status, headers, exc_info=None):
