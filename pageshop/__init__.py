@@ -9,10 +9,9 @@ from .config import Config
 from .extensions import babel, csrf, db, migrate
 from .languages import select_locale
 from .live import init_live
-from .page_cache import init_page_cache, is_visitor_without_session, render_without_token
+from .page_cache import fields_to_send_again, init_page_cache, is_visitor_without_session, render_without_token
 from .security import init_security
 from .static_files import init_static_files
-from .templating import is_htmx
 from .throttling import init_throttling
 
 
@@ -99,11 +98,8 @@ def create_app(test_config: dict | None = None) -> Flask:
             # A cached page's form sent without JavaScript (which fetches the token): with this
             # session the page reloads live, with the visitor's token (pageshop.page_cache).
             generate_csrf()
-            if (not request.form.get("csrf_token") and not request.files and not is_htmx()
-                    and not any("password" in name for name in request.form)):  # never echoed
-                # Nothing is lost: the same form once more, with the token, on the visitor's click.
-                fields = [(name, value) for name, values in request.form.lists() if name != "csrf_token"
-                          for value in values]
+            fields = fields_to_send_again()
+            if fields is not None:  # nothing is lost: the same form once more, on the visitor's click
                 return render_template("send_again.html", fields=fields,
                                        action=request.full_path.rstrip("?")), 400
         return render_template("error.html", title=_("Form expired"), message=message), 400

@@ -33,6 +33,7 @@ from .extensions import cache, db
 from .languages import COOKIE as LANGUAGE_COOKIE
 from .languages import preferred_language
 from .models import CatalogVersion
+from .templating import is_htmx
 
 # What the catalog pages show: the store's settings (Buy Now's target, currency, the shop's review,
 # the Messenger channel), its Page, shipping, collections, products and their variants.
@@ -144,6 +145,17 @@ def page_csrf_token() -> str:
 
 def is_visitor_without_session() -> bool:
     return request.cookies.get(current_app.config["SESSION_COOKIE_NAME"]) is None
+
+
+def fields_to_send_again() -> list[tuple[str, str]] | None:
+    """A form sent without its token (a cached page's, from a browser that hasn't run csrf.js):
+    its fields, to be offered again with the visitor's token (templates/send_again.html). None when
+    it had a token (a wrong one is refused), for htmx, for files, and for a password, which is never
+    put back into a page."""
+    if (request.form.get("csrf_token") or request.files or is_htmx()
+            or any("password" in name for name in request.form)):
+        return None
+    return [(name, value) for name, values in request.form.lists() if name != "csrf_token" for value in values]
 
 
 def render_without_token() -> None:
