@@ -19,6 +19,7 @@ import hashlib
 import logging
 import warnings
 from functools import wraps
+from urllib.parse import urlsplit
 from weakref import WeakKeyDictionary
 
 from flask import Flask, current_app, has_request_context, make_response, request, session
@@ -150,9 +151,10 @@ def is_visitor_without_session() -> bool:
 def fields_to_send_again() -> list[tuple[str, str]] | None:
     """A form sent without its token (a cached page's, from a browser that hasn't run csrf.js):
     its fields, to be offered again with the visitor's token (templates/send_again.html). None when
-    it had a token (a wrong one is refused), for htmx, for files, and for a password, which is never
-    put back into a page."""
-    if (request.form.get("csrf_token") or request.files or is_htmx()
+    it had a token (a wrong one is refused), for htmx, for files, for a password, which is never
+    put back into a page, and for a form another site sent: its fields are not ours to offer."""
+    sender = request.headers.get("Origin") or request.referrer or ""
+    if (request.form.get("csrf_token") or request.files or is_htmx() or urlsplit(sender).netloc != request.host
             or any("password" in name for name in request.form)):
         return None
     return [(name, value) for name, values in request.form.lists() if name != "csrf_token" for value in values]

@@ -38,7 +38,8 @@ def test_a_cached_pages_form_sent_without_its_script_is_sent_again_on_the_visito
     fetches it): without the script, the form is refused, then offered once more, with the token."""
     tote = make_product(title="Linen Tote", stock=8)
     form = {"variant": str(tote.variants[0].id), "quantity": "2", "note": 'a "quoted" <b>word</b>'}
-    response = client.post("/cart/add?channel=facebook", data=form)
+    ours = {"Origin": "http://localhost"}  # what a browser says of a form on our page
+    response = client.post("/cart/add?channel=facebook", data=form, headers=ours)
     html = response.get_data(as_text=True)
     assert response.status_code == 400
     assert "<h1>Confirm to continue</h1>" in html
@@ -53,6 +54,19 @@ def test_a_cached_pages_form_sent_without_its_script_is_sent_again_on_the_visito
     response = client.post(sent_again.group(1), data=again)
     assert response.status_code == 303
     assert "Linen Tote" in client.get("/cart").get_data(as_text=True)
+
+
+def test_a_form_another_site_sent_without_a_token_is_not_offered_again(client, store, make_product):
+    tote = make_product(title="Linen Tote", stock=8)
+    form = {"variant": str(tote.variants[0].id), "quantity": "2"}
+    for sender in ({"Origin": "https://elsewhere.example"}, {"Referer": "https://elsewhere.example/x"},
+                   {"Origin": "null"}, {}):
+        response = client.application.test_client().post("/cart/add", data=form, headers=sender)
+        assert response.status_code == 400, sender
+        assert "Form expired" in response.get_data(as_text=True), sender
+    # Older browsers send no Origin with a form: the page it came from will do.
+    response = client.post("/cart/add", data=form, headers={"Referer": "http://localhost/products/linen-tote"})
+    assert "Confirm to continue" in response.get_data(as_text=True)
 
 
 def test_a_visitor_with_a_session_sending_no_token_gets_form_expired(client, store, make_product):
